@@ -1,0 +1,133 @@
+/* Listing what a PostgreSQL database holds, under the snapshot: tables,
+ * partitions and materialized views with their sizes and columns, and the
+ * values of its sequences. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "postgres/pg_int.h"
+#include "util/log.h"
+#include "util/text.h"
+
+/* User relations that hold data (extension members and temporary tables
+ * excluded), ordered by oid so the column query can be merged in. */
+static const char *const objects_sql =
+    "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, "
+    "  COALESCE(pg_catalog.pg_table_size(c.oid), 0), "
+    "  COALESCE(pg_catalog.pg_relation_size(c.oid), 0) / "
+    "    pg_catalog.current_setting('block_size')::bigint "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't' "
+    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "  AND n.nspname !~ '^pg_(toast|temp_)' "
+    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+    "    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "      AND d.objid = c.oid AND d.deptype = 'e') "
+    "ORDER BY c.oid";
+
+/* COPY carries every live column but generated ones, in attnum order. */
+static const char *const columns_sql =
+    "SELECT a.attrelid, a.attname FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "WHERE c.relkind IN ('r', 'm') AND a.attnum > 0 AND NOT a.attisdropped "
+    "  AND a.attgenerated = '' "
+    "ORDER BY a.attrelid, a.attnum";
+
+static const char *const sequences_sql =
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+    "    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+    "      AND d.objid = c.oid AND d.deptype = 'e') "
+    "ORDER BY n.nspname, c.relname";
+
+static int list_objects(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+{
+    PGresult *res = NULL, *cols = NULL;
+    if (pg_query(conn->pg, objects_sql, &res, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "listing tables");
+    if (pg_query(conn->pg, columns_sql, &cols, err) != CAIRN_OK) {
+        PQclear(res);
+        return cairn_error_prefix(err, "listing columns");
+    }
+    int n = PQntuples(res), ncols = PQntuples(cols), ci = 0;
+    unit->objects = cairn_xcalloc((size_t)n, sizeof *unit->objects);
+    unit->nobjects = 0;
+    for (int i = 0; i < n; i++) {
+        cairn_object *o = &unit->objects[unit->nobjects++];
+        unsigned long oid = strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        o->number = (uint32_t)unit->nobjects;
+        o->schema = cairn_xstrdup(PQgetvalue(res, i, 1));
+        o->name = cairn_xstrdup(PQgetvalue(res, i, 2));
+        char kind = PQgetvalue(res, i, 3)[0];
+        int part = PQgetvalue(res, i, 4)[0] == 't';
+        o->kind = kind == 'm' ? CAIRN_OBJ_MATVIEW : part ? CAIRN_OBJ_PARTITION : CAIRN_OBJ_TABLE;
+        o->bytes = strtoull(PQgetvalue(res, i, 5), NULL, 10);
+        o->pages = strtoull(PQgetvalue(res, i, 6), NULL, 10);
+        while (ci < ncols && strtoul(PQgetvalue(cols, ci, 0), NULL, 10) < oid)
+            ci++;
+        int first = ci;
+        while (ci < ncols && strtoul(PQgetvalue(cols, ci, 0), NULL, 10) == oid)
+            ci++;
+        o->ncolumns = (size_t)(ci - first);
+        o->columns = cairn_xcalloc(o->ncolumns, sizeof *o->columns);
+        for (int k = first; k < ci; k++)
+            o->columns[k - first] = cairn_xstrdup(PQgetvalue(cols, k, 1));
+    }
+    PQclear(res);
+    PQclear(cols);
+    return CAIRN_OK;
+}
+
+static int list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+{
+    PGresult *res = NULL;
+    if (pg_query(conn->pg, sequences_sql, &res, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "listing sequences");
+    int n = PQntuples(res);
+    unit->sequences = cairn_xcalloc((size_t)n, sizeof *unit->sequences);
+    unit->nsequences = 0;
+    for (int i = 0; i < n; i++) {
+        cairn_sequence *s = &unit->sequences[unit->nsequences++];
+        s->schema = cairn_xstrdup(PQgetvalue(res, i, 0));
+        s->name = cairn_xstrdup(PQgetvalue(res, i, 1));
+        char *q = pg_qualified(conn->pg, s->schema, s->name);
+        char *sql = cairn_xasprintf("SELECT last_value, is_called FROM %s", q);
+        PGresult *v = NULL;
+        int rc = pg_query(conn->pg, sql, &v, err);
+        free(sql);
+        if (rc != CAIRN_OK) {
+            cairn_error_prefix(err, "sequence %s", q);
+            free(q);
+            PQclear(res);
+            return err->code;
+        }
+        free(q);
+        s->last_value = strtoll(PQgetvalue(v, 0, 0), NULL, 10);
+        s->is_called = PQgetvalue(v, 0, 1)[0] == 't';
+        PQclear(v);
+    }
+    PQclear(res);
+    return CAIRN_OK;
+}
+
+int pg_list_unit(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+{
+    if (list_objects(conn, unit, err) != CAIRN_OK || list_sequences(conn, unit, err) != CAIRN_OK)
+        return err->code;
+    PGresult *res = NULL;
+    if (pg_query(conn->pg, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", &res, err) ==
+        CAIRN_OK) {
+        long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        if (n > 0) {
+            cairn_error_set(err, CAIRN_ERR,
+                            "the database holds %ld large objects, which cairn does not back up "
+                            "yet",
+                            n);
+            return cairn_error_hint(err, "store them in bytea columns, or back them up with "
+                                         "pg_dump --blobs");
+        }
+    }
+    return CAIRN_OK;
+}

@@ -1,0 +1,59 @@
+/* PostgreSQL driver internals: the connection and shared helpers.
+ * Nothing outside drivers/postgres/ includes libpq. */
+#ifndef CAIRN_PG_INT_H
+#define CAIRN_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "cairn/driver.h"
+
+struct cairn_conn {
+    PGconn *pg;
+    char encoding[64]; /* client_encoding set for COPY */
+};
+
+/* Connects with the URI plus extra keyword/value pairs (NULL-terminated
+ * arrays, applied after the URI: they win).  Errors name the server and
+ * give a hint for the usual causes (refused, wrong password, no database). */
+int pg_connect(const char *uri, const char *const *keys, const char *const *values, PGconn **out,
+               cairn_error *err);
+/* Runs a command that returns no rows. */
+int pg_exec(PGconn *pg, const char *sql, cairn_error *err);
+/* Runs a query; *out owns the result (PQclear). */
+int pg_query(PGconn *pg, const char *sql, PGresult **out, cairn_error *err);
+/* Fills err from a failed result (or the connection when res is NULL),
+ * with SQLSTATE and a hint where one helps.  Returns err->code. */
+int pg_error(PGconn *pg, const PGresult *res, cairn_error *err, const char *what);
+/* "schema"."name", quoted for SQL; caller frees. */
+char *pg_qualified(PGconn *pg, const char *schema, const char *name);
+/* Session settings shared by dump and load, so values read and written
+ * agree (search_path empty, ISO dates, full float precision, UTC). */
+int pg_session_setup(PGconn *pg, const char *encoding, cairn_error *err);
+
+/* A connection string for a child program: every parameter of the URI
+ * except the password, which goes to *password (caller frees; NULL when
+ * none).  `dbname`, when given, replaces the database. */
+char *pg_child_conninfo(const char *uri, const char *dbname, char **password, cairn_error *err);
+
+/* Driver entries, one file per phase. */
+int pg_drv_connect(const char *uri, cairn_conn **out, cairn_error *err);
+void pg_drv_close(cairn_conn *conn);
+int pg_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap,
+                     cairn_error *err);
+void pg_snapshot_close(cairn_snapshot *snap);
+int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
+                     cairn_error *err);
+int pg_slot_drop(const char *uri, const char *slot, cairn_error *err);
+int pg_list_unit(cairn_conn *conn, cairn_unit *unit, cairn_error *err);
+int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
+int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
+                  cairn_sink *sink, uint64_t *rows, cairn_error *err);
+int pg_target_prepare(const char *uri, const cairn_identity *source, cairn_error *err);
+int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
+                      const cairn_restore_flags *flags, cairn_error *err);
+int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);
+int pg_load_chunk(cairn_conn *conn, const cairn_object *obj, cairn_source *src, uint64_t *rows,
+                  cairn_error *err);
+int pg_restore_sequences(cairn_conn *conn, const cairn_unit *unit, cairn_error *err);
+
+#endif

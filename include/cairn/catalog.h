@@ -1,0 +1,82 @@
+/* What a backup holds: the objects of a unit, their chunks, sequences.
+ *
+ * Filled by a driver's list_objects under the snapshot, planned into chunks
+ * by the engine, written to and read from the manifest by repo/.  All
+ * strings are owned by the struct that holds them; cairn_unit_free frees a
+ * unit and everything under it. */
+#ifndef CAIRN_CATALOG_H
+#define CAIRN_CATALOG_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "cairn/stream.h"
+
+typedef enum cairn_object_kind {
+    CAIRN_OBJ_TABLE,
+    CAIRN_OBJ_PARTITION,
+    CAIRN_OBJ_MATVIEW, /* contents rebuilt at restore by REFRESH, not stored */
+} cairn_object_kind;
+
+/* A stored file: where it lives in the backup and what it must hash to. */
+typedef struct cairn_file {
+    char *path;        /* relative to the backup directory */
+    char *compression; /* "zstd" or "none" */
+    cairn_digest raw;
+    cairn_digest stored;
+} cairn_file;
+
+/* One piece of a table's data.  A page range [page_lo, page_hi) when the
+ * table is split (page_hi == 0: open-ended, up to the end of the table). */
+typedef struct cairn_chunk {
+    uint32_t index;
+    uint64_t page_lo;
+    uint64_t page_hi;
+    int split; /* 0: the whole table */
+    uint64_t rows;
+    cairn_file file;
+    /* worker-side state during a run, not stored */
+    int done;
+} cairn_chunk;
+
+typedef struct cairn_object {
+    uint32_t number; /* names files: never a raw identifier on disk */
+    char *schema;
+    char *name;
+    cairn_object_kind kind;
+    uint64_t bytes; /* table size with TOAST, for scheduling */
+    uint64_t pages; /* main fork pages, for splitting */
+    char **columns; /* the columns COPY carries (no generated ones) */
+    size_t ncolumns;
+    uint64_t rows;
+    cairn_chunk *chunks;
+    size_t nchunks;
+} cairn_object;
+
+typedef struct cairn_sequence {
+    char *schema;
+    char *name;
+    int64_t last_value;
+    int is_called;
+} cairn_sequence;
+
+typedef struct cairn_unit {
+    char *name;
+    char *kind;     /* "database" */
+    char *position; /* the unit's snapshot position */
+    char *status;   /* "complete" or "failed" */
+    char *error;    /* NULL unless failed */
+    cairn_object *objects;
+    size_t nobjects;
+    cairn_sequence *sequences;
+    size_t nsequences;
+} cairn_unit;
+
+const char *cairn_object_kind_name(cairn_object_kind k);
+int cairn_object_kind_parse(const char *s, cairn_object_kind *k);
+
+void cairn_file_clear(cairn_file *f);
+void cairn_object_clear(cairn_object *o);
+void cairn_unit_clear(cairn_unit *u);
+
+#endif

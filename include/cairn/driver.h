@@ -1,0 +1,100 @@
+/* The driver interface: one const table of functions per database.
+ *
+ * The engine calls a driver through this table only; nothing outside
+ * drivers/<db>/ includes a client library header.  A driver never sees
+ * files, compression or checksums: it writes into a cairn_sink and reads
+ * from a cairn_source.  Tables are checked when cairn starts
+ * (cairn_driver_check): required entries must be set, optional ones are
+ * announced by feature bits.
+ *
+ * Threads: a cairn_conn belongs to one thread; each worker opens its own.
+ * A cairn_snapshot is created by the leader and only read by workers. */
+#ifndef CAIRN_DRIVER_H
+#define CAIRN_DRIVER_H
+
+#include <stdint.h>
+
+#include "cairn/catalog.h"
+#include "cairn/error.h"
+#include "cairn/stream.h"
+
+typedef struct cairn_conn cairn_conn; /* a driver's connection, opaque */
+
+/* Who the source is; recorded in the manifest and checked by restore chains. */
+typedef struct cairn_identity {
+    char system_id[64];      /* PostgreSQL system identifier */
+    uint32_t timeline;       /* PostgreSQL timeline */
+    char database[256];      /* the database the unit came from */
+    char server_version[64]; /* e.g. "15.20" */
+    char encoding[64];       /* server/database encoding */
+} cairn_identity;
+
+/* The leader's snapshot: where every worker must land. */
+typedef struct cairn_snapshot {
+    char mode[16];      /* "slot" (position usable for increments) or "exported" */
+    char position[64];  /* log position of the snapshot, database notation */
+    char slot[64];      /* replication slot kept for increments, "" when none */
+    char token[128];    /* what workers import (PostgreSQL snapshot name) */
+    char identity[256]; /* what the leader sees (pg_current_snapshot()) */
+    cairn_identity source;
+    void *priv; /* driver state (the connection holding the snapshot) */
+} cairn_snapshot;
+
+typedef struct cairn_restore_flags {
+    int no_owner; /* do not restore ownership and privileges */
+    int jobs;
+} cairn_restore_flags;
+
+enum {
+    CAIRN_DRIVER_SNAPSHOT_SLOT = 1u << 0, /* snapshots carry a log position */
+};
+
+typedef struct cairn_driver {
+    const char *name;           /* "postgresql" */
+    const char *const *schemes; /* URI schemes, NULL-terminated */
+    unsigned features;
+    const char *schema_suffix; /* file suffix of the schema archive */
+
+    int (*connect)(const char *uri, cairn_conn **out, cairn_error *err);
+    void (*close)(cairn_conn *conn); /* accepts NULL */
+
+    /* Leader: take a snapshot and hold it until snapshot_close. */
+    int (*snapshot_open)(const char *uri, const char *name_hint, cairn_snapshot *snap,
+                         cairn_error *err);
+    /* Release the leader's hold; the slot, if any, stays. */
+    void (*snapshot_close)(cairn_snapshot *snap);
+    /* Worker: run on the snapshot; writes what the worker sees to identity. */
+    int (*snapshot_join)(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
+                         cairn_error *err);
+    /* List the unit's objects and sequence values (on a joined conn). */
+    int (*list_unit)(cairn_conn *conn, cairn_unit *unit, cairn_error *err);
+    /* Schema archive of the unit, written to sink. */
+    int (*dump_schema)(const char *uri, const cairn_snapshot *snap, cairn_sink *sink,
+                       cairn_error *err);
+    /* Data of one chunk, written to sink; *rows set to the rows written. */
+    int (*dump_chunk)(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
+                      cairn_sink *sink, uint64_t *rows, cairn_error *err);
+    /* Remove a replication slot left by an earlier backup (optional). */
+    int (*slot_drop)(const char *uri, const char *slot, cairn_error *err);
+
+    /* Restore: make sure the target exists and is empty. */
+    int (*target_prepare)(const char *uri, const cairn_identity *source, cairn_error *err);
+    /* Apply a section ("pre-data", "post-data") of the schema archive at path. */
+    int (*restore_schema)(const char *uri, const char *archive_path, const char *section,
+                          const cairn_restore_flags *flags, cairn_error *err);
+    /* Prepare a connection for bulk loading. */
+    int (*load_begin)(cairn_conn *conn, const cairn_identity *source, cairn_error *err);
+    int (*load_chunk)(cairn_conn *conn, const cairn_object *obj, cairn_source *src, uint64_t *rows,
+                      cairn_error *err);
+    int (*restore_sequences)(cairn_conn *conn, const cairn_unit *unit, cairn_error *err);
+} cairn_driver;
+
+/* The registry (engine/registry.c). */
+const cairn_driver *cairn_driver_for_uri(const char *uri, cairn_error *err);
+const cairn_driver *cairn_driver_by_name(const char *name);
+/* Checks that a table has every required entry; 0 when it does. */
+int cairn_driver_check(const cairn_driver *d, cairn_error *err);
+
+extern const cairn_driver cairn_postgres_driver;
+
+#endif

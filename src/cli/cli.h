@@ -1,0 +1,51 @@
+/* The verbs, and the helpers they share.  A verb parses its options,
+ * calls the engine, prints the result, and returns the exit code. */
+#ifndef CAIRN_CLI_H
+#define CAIRN_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cairn/error.h"
+
+int cairn_cmd_backup(int argc, char **argv);
+int cairn_cmd_restore(int argc, char **argv);
+int cairn_cmd_plan(int argc, char **argv);
+int cairn_cmd_list(int argc, char **argv);
+int cairn_cmd_show(int argc, char **argv);
+int cairn_cmd_verify(int argc, char **argv);
+
+/* "cairn VERB: MESSAGE" and a pointer to --help; returns CAIRN_EUSAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs err once and returns its exit code. */
+int cli_fail(const cairn_error *err);
+/* Handles the options every verb takes (--quiet, --verbose); 1 if taken. */
+int cli_common_option(int opt);
+#define CLI_OPT_QUIET   1001
+#define CLI_OPT_VERBOSE 1002
+#define CLI_COMMON_LONGOPTS                                                                        \
+    {"quiet", no_argument, NULL, CLI_OPT_QUIET}, {"verbose", no_argument, NULL, CLI_OPT_VERBOSE},  \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
+
+/* Prints JSON to stdout, one document, with a newline. */
+void cli_print_json(json_t *j);
+/* "8", "64k", "32M", "1G" -> bytes; -1 when malformed. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* A positive integer option; -1 when malformed. */
+int cli_parse_jobs(const char *s, int *out);
+
+/* Options of the read-only verbs: --repo DIR [--backup ID] [--json] [ID]. */
+typedef struct cli_repo_args {
+    const char *repo;
+    const char *backup;     /* --backup, when allowed */
+    const char *positional; /* the ID argument, when wanted */
+    int json;
+} cli_repo_args;
+/* Returns -1 to go on, or the exit code to return (help printed, usage error). */
+int cli_parse_repo_args(const char *verb, const char *usage, int allow_backup, int want_id,
+                        int argc, char **argv, cli_repo_args *a);
+
+#endif

@@ -1,0 +1,140 @@
+/* Helpers shared by the verbs. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "cairn %s: error: %s\nhint: cairn %s --help shows the options\n", verb, msg,
+            verb);
+    return CAIRN_EUSAGE;
+}
+
+int cli_fail(const cairn_error *err)
+{
+    cairn_log_error(err);
+    return err->code ? err->code : CAIRN_ERR;
+}
+
+int cli_common_option(int opt)
+{
+    if (opt == CLI_OPT_QUIET) {
+        cairn_log_set_level(CAIRN_LOG_WARN);
+        return 1;
+    }
+    if (opt == CLI_OPT_VERBOSE) {
+        cairn_log_set_level(CAIRN_LOG_DEBUG);
+        return 1;
+    }
+    return 0;
+}
+
+void cli_print_json(json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+        free(text);
+    }
+    fflush(stdout);
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    switch (tolower((unsigned char)*end)) {
+    case '\0':
+        break;
+    case 'k':
+        mult = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+        mult = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+        mult = 1ull << 30;
+        end++;
+        break;
+    default:
+        return -1;
+    }
+    if (*end == 'b' || *end == 'B')
+        end++;
+    if (*end || v == 0)
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+int cli_parse_jobs(const char *s, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 1 || v > 256)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_repo_args(const char *verb, const char *usage, int allow_backup, int want_id,
+                        int argc, char **argv, cli_repo_args *a)
+{
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, 'r'},
+        {"backup", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'J'},
+        CLI_COMMON_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 1;
+    opterr = 0;
+    /* no "+": an ID may come before the options */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (cli_common_option(opt))
+            continue;
+        switch (opt) {
+        case 'r':
+            a->repo = optarg;
+            break;
+        case 'b':
+            if (!allow_backup)
+                return cli_usage_error(verb, "--backup is not an option of this verb");
+            a->backup = optarg;
+            break;
+        case 'J':
+            a->json = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            return cli_usage_error(verb, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (want_id && optind < argc)
+        a->positional = argv[optind++];
+    if (optind < argc)
+        return cli_usage_error(verb, "unexpected argument \"%s\"", argv[optind]);
+    if (!a->repo)
+        return cli_usage_error(verb, "--repo is required");
+    if (want_id && !a->positional)
+        return cli_usage_error(verb, "which backup? give its ID (cairn list shows them)");
+    return -1;
+}

@@ -1,0 +1,29 @@
+/* A full backup: snapshot, parallel phase, sequential phase, manifest. */
+#ifndef CAIRN_BACKUP_H
+#define CAIRN_BACKUP_H
+
+#include <stdint.h>
+
+#include "cairn/driver.h"
+#include "repo/manifest.h"
+#include "repo/repo.h"
+
+typedef struct cairn_backup_opts {
+    const char *source_uri;
+    const char *repo_dir;
+    int jobs;
+    int zstd_level; /* 0: uncompressed */
+    const char *tag;
+    uint64_t chunk_bytes; /* 0: default */
+} cairn_backup_opts;
+
+/* Runs a full backup.  On success *out is the written manifest (caller
+ * frees).  On failure nothing that list would show is left behind, and a
+ * replication slot created for this backup is dropped again. */
+int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
+
+/* The sequential phase (backup_check.c): every worker saw the leader's
+ * snapshot; every stored file reads back with its checksum. */
+int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* Catalog records: kinds and freeing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/catalog.h"
+
+static const char *const kind_names[] = {"table", "partition", "matview"};
+
+const char *cairn_object_kind_name(cairn_object_kind k)
+{
+    return (unsigned)k < 3 ? kind_names[k] : "unknown";
+}
+
+int cairn_object_kind_parse(const char *s, cairn_object_kind *k)
+{
+    for (int i = 0; i < 3; i++)
+        if (s && strcmp(s, kind_names[i]) == 0) {
+            *k = (cairn_object_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+void cairn_file_clear(cairn_file *f)
+{
+    free(f->path);
+    free(f->compression);
+    memset(f, 0, sizeof *f);
+}
+
+void cairn_object_clear(cairn_object *o)
+{
+    free(o->schema);
+    free(o->name);
+    for (size_t i = 0; i < o->ncolumns; i++)
+        free(o->columns[i]);
+    free(o->columns);
+    for (size_t i = 0; i < o->nchunks; i++)
+        cairn_file_clear(&o->chunks[i].file);
+    free(o->chunks);
+    memset(o, 0, sizeof *o);
+}
+
+void cairn_unit_clear(cairn_unit *u)
+{
+    free(u->name);
+    free(u->kind);
+    free(u->position);
+    free(u->status);
+    free(u->error);
+    for (size_t i = 0; i < u->nobjects; i++)
+        cairn_object_clear(&u->objects[i]);
+    free(u->objects);
+    for (size_t i = 0; i < u->nsequences; i++) {
+        free(u->sequences[i].schema);
+        free(u->sequences[i].name);
+    }
+    free(u->sequences);
+    memset(u, 0, sizeof *u);
+}

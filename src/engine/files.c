@@ -1,0 +1,98 @@
+/* Writer and reader stacks for stored files. */
+#include "engine/files.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/text.h"
+
+int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char *path, int level,
+                      cairn_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->level = level;
+    cairn_sink *file = NULL;
+    if (cairn_repo_put(r, id, path, &file, err) != CAIRN_OK)
+        return err->code;
+    cairn_sink *s = file;
+    if (level > 0) {
+        s = cairn_hash_sink_new(s, &w->stored);
+        s = s ? cairn_zstd_sink_new(s, level, 0) : NULL;
+    }
+    s = s ? cairn_hash_sink_new(s, &w->raw) : NULL;
+    s = s ? cairn_buffer_sink_new(s, 1 << 17) : NULL;
+    if (!s)
+        return cairn_error_set(err, CAIRN_ERR, "cannot set up the stream for %s", path);
+    w->top = s;
+    w->path = cairn_xstrdup(path);
+    return CAIRN_OK;
+}
+
+int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err)
+{
+    if (cairn_sink_finish(w->top) != 0) {
+        *err = *cairn_sink_error(w->top);
+        if (!err->code)
+            err->code = CAIRN_ERR;
+        cairn_writer_abort(w);
+        return err->code;
+    }
+    cairn_sink_free(w->top);
+    w->top = NULL;
+    memset(f, 0, sizeof *f);
+    f->path = w->path;
+    w->path = NULL;
+    f->compression = cairn_xstrdup(w->level > 0 ? "zstd" : "none");
+    f->raw = w->raw;
+    f->stored = w->level > 0 ? w->stored : w->raw;
+    return CAIRN_OK;
+}
+
+void cairn_writer_abort(cairn_writer *w)
+{
+    cairn_sink_free(w->top);
+    w->top = NULL;
+    free(w->path);
+    w->path = NULL;
+}
+
+int cairn_reader_open(cairn_repo *r, const char *id, const cairn_file *f, int decompress,
+                      cairn_source **out, cairn_error *err)
+{
+    cairn_source *s = NULL;
+    *out = NULL;
+    if (cairn_repo_get(r, id, f->path, &s, err) != CAIRN_OK)
+        return err->code;
+    int zstd = strcmp(f->compression, "zstd") == 0;
+    if (zstd || !decompress)
+        s = cairn_hash_source_new(s, &f->stored, f->path, NULL);
+    if (s && zstd && decompress)
+        s = cairn_zstd_source_new(s);
+    if (s && decompress)
+        s = cairn_hash_source_new(s, &f->raw, f->path, NULL);
+    if (!s)
+        return cairn_error_set(err, CAIRN_ERR, "cannot set up the stream for %s", f->path);
+    *out = s;
+    return CAIRN_OK;
+}
+
+int cairn_file_check(cairn_repo *r, const char *id, const cairn_file *f, int deep, cairn_error *err)
+{
+    cairn_source *s = NULL;
+    if (cairn_reader_open(r, id, f, deep, &s, err) != CAIRN_OK)
+        return err->code;
+    char *buf = cairn_xmalloc(1 << 18);
+    ssize_t n;
+    while ((n = cairn_source_read(s, buf, 1 << 18)) > 0)
+        ;
+    free(buf);
+    int rc = CAIRN_OK;
+    if (n < 0) {
+        *err = *cairn_source_error(s);
+        rc = err->code ? err->code : CAIRN_ERR;
+        if (strstr(err->message, f->path) == NULL)
+            cairn_error_prefix(err, "%s", f->path);
+    }
+    cairn_source_free(s);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* Stored files: the stream stacks that write and read a backup's files.
+ *
+ * Writing: buffer -> SHA-256 of the raw bytes -> zstd -> SHA-256 of the
+ * stored bytes -> repository object (atomic).  Reading: repository object
+ * -> SHA-256 checked against the stored digest -> zstd -> SHA-256 checked
+ * against the raw digest.  A reader therefore never hands out a byte of a
+ * file whose checksum fails without the stream ending in an error. */
+#ifndef CAIRN_FILES_H
+#define CAIRN_FILES_H
+
+#include "cairn/catalog.h"
+#include "cairn/stream.h"
+#include "repo/repo.h"
+
+typedef struct cairn_writer {
+    cairn_sink *top;
+    cairn_digest raw, stored;
+    int level; /* zstd level; 0: none */
+    char *path;
+} cairn_writer;
+
+/* The writer must stay at one address until closed (digests are filled in
+ * place).  level 0 stores the bytes uncompressed. */
+int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char *path, int level,
+                      cairn_error *err);
+/* Finishes the file and describes it in *f (which takes the path). */
+int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err);
+/* Discards an unfinished file; accepts a writer never opened. */
+void cairn_writer_abort(cairn_writer *w);
+
+/* Opens a checked reader over a stored file.  check_raw: also decompress
+ * and check the raw digest (otherwise the raw bytes are not produced). */
+int cairn_reader_open(cairn_repo *r, const char *id, const cairn_file *f, int decompress,
+                      cairn_source **out, cairn_error *err);
+/* Reads a stored file to its end through a checked reader: CAIRN_OK when
+ * every checksum holds. */
+int cairn_file_check(cairn_repo *r, const char *id, const cairn_file *f, int deep,
+                     cairn_error *err);
+
+#endif

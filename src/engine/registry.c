@@ -1,0 +1,56 @@
+/* The drivers cairn knows, chosen by URI scheme, checked at start-up. */
+#include <string.h>
+
+#include "cairn/driver.h"
+#include "util/uri.h"
+
+static const cairn_driver *const drivers[] = {&cairn_postgres_driver, NULL};
+
+int cairn_driver_check(const cairn_driver *d, cairn_error *err)
+{
+    const void *required[] = {
+        (const void *)d->connect,           (const void *)d->close,
+        (const void *)d->snapshot_open,     (const void *)d->snapshot_close,
+        (const void *)d->snapshot_join,     (const void *)d->list_unit,
+        (const void *)d->dump_schema,       (const void *)d->dump_chunk,
+        (const void *)d->target_prepare,    (const void *)d->restore_schema,
+        (const void *)d->load_begin,        (const void *)d->load_chunk,
+        (const void *)d->restore_sequences,
+    };
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        if (!required[i])
+            return cairn_error_set(err, CAIRN_ERR, "driver %s lacks required entry %zu", d->name,
+                                   i);
+    if (!d->name || !d->schemes || !d->schema_suffix)
+        return cairn_error_set(err, CAIRN_ERR, "driver table is incomplete");
+    return CAIRN_OK;
+}
+
+const cairn_driver *cairn_driver_by_name(const char *name)
+{
+    for (int i = 0; drivers[i]; i++)
+        if (name && strcmp(drivers[i]->name, name) == 0)
+            return drivers[i];
+    return NULL;
+}
+
+const cairn_driver *cairn_driver_for_uri(const char *uri, cairn_error *err)
+{
+    cairn_uri u;
+    if (cairn_uri_parse(uri, &u, err) != CAIRN_OK)
+        return NULL;
+    for (int i = 0; drivers[i]; i++)
+        for (int s = 0; drivers[i]->schemes[s]; s++)
+            if (strcmp(u.scheme, drivers[i]->schemes[s]) == 0) {
+                cairn_uri_clear(&u);
+                if (cairn_driver_check(drivers[i], err) != CAIRN_OK)
+                    return NULL;
+                return drivers[i];
+            }
+    char shown[512];
+    cairn_uri_redact(uri, shown, sizeof shown);
+    cairn_error_set(err, CAIRN_EUSAGE, "unsupported URI scheme \"%s\" in \"%s\"", u.scheme, shown);
+    cairn_error_hint(err, "cairn speaks postgresql:// (also postgres://)");
+    cairn_uri_clear(&u);
+    return NULL;
+}

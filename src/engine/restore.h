@@ -1,0 +1,38 @@
+/* Restoring a backup into a target database, and the plan that shows what
+ * a restore would do without doing it. */
+#ifndef CAIRN_RESTORE_H
+#define CAIRN_RESTORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn/error.h"
+
+typedef struct cairn_restore_opts {
+    const char *repo_dir;
+    const char *target_uri;
+    const char *backup; /* id, tag or "latest"; NULL: latest */
+    int jobs;
+    int dry_run;
+    int no_owner;
+} cairn_restore_opts;
+
+typedef struct cairn_restore_result {
+    char id[64];
+    double duration;
+    double t_verify, t_schema, t_data, t_post;
+    uint64_t rows;
+    uint64_t raw_bytes;
+    size_t chunks;
+} cairn_restore_result;
+
+/* The ordered plan as JSON (caller decrefs): the backup chosen and every
+ * step.  Touches nothing but the repository. */
+int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *err);
+
+/* Verifies every checksum first (CAIRN_EVERIFY, target untouched, when one
+ * fails), then restores. */
+int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, cairn_error *err);
+
+#endif

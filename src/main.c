@@ -1,0 +1,55 @@
+/* cairn: argument dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define CAIRN_VERSION "0.1.0"
+
+static const char usage[] =
+    "cairn " CAIRN_VERSION " — consistent, parallel, verified database backups\n"
+    "\n"
+    "usage: cairn VERB [options]\n"
+    "\n"
+    "  backup   take a full backup of a PostgreSQL database into a repository\n"
+    "  restore  restore a backup into a database (checksums verified first)\n"
+    "  plan     print what a restore would do, change nothing\n"
+    "  list     list the backups in a repository\n"
+    "  show     show one backup in detail\n"
+    "  verify   re-read every file of a backup and check its checksums\n"
+    "\n"
+    "cairn VERB --help shows a verb's options and examples.\n"
+    "\n"
+    "exit codes: 0 success, 1 error, 2 usage, 3 partial backup, 4 verification failed,\n"
+    "            5 repository locked, 6 no valid restore chain\n";
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+} verbs[] = {
+    {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
+    {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("cairn " CAIRN_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "cairn: error: unknown verb \"%s\"\nhint: cairn --help lists the verbs\n",
+            argv[1]);
+    return 2;
+}

@@ -1,0 +1,69 @@
+/* The backup manifest (manifest.json): what a backup is.
+ *
+ * Written last, as one atomic object: a backup directory without it does
+ * not exist for readers.  Read back with strict validation: every path must
+ * stay inside the backup directory, every digest must be well-formed, and a
+ * manifest that fails either is refused, not half-used.  The manifest owns
+ * every string and array it holds; cairn_manifest_free frees them. */
+#ifndef CAIRN_MANIFEST_H
+#define CAIRN_MANIFEST_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cairn/catalog.h"
+#include "cairn/driver.h"
+#include "cairn/error.h"
+
+#define CAIRN_MANIFEST_FORMAT 1
+
+typedef struct cairn_manifest {
+    int format;
+    char *id;
+    char *type;   /* "full" | "incr" */
+    char *parent; /* NULL for a full backup */
+    char *status; /* "complete" | "partial" */
+    char *tag;
+    char *driver;
+    cairn_identity source;
+    char *started_at;
+    char *finished_at;
+    char *start_position;
+    char *end_position;
+    char *snapshot_mode; /* "slot" | "exported" */
+    char *slot;          /* NULL when none */
+    char *snapshot_identity;
+    char **worker_snapshots;
+    size_t nworker_snapshots;
+    char *compression; /* "zstd:3" | "none" */
+    int jobs;
+    double duration;
+    double phase_snapshot, phase_parallel, phase_sequential;
+    uint64_t raw_bytes, stored_bytes;
+    int has_schema;
+    cairn_file schema;
+    cairn_unit *units;
+    size_t nunits;
+    char **warnings;
+    size_t nwarnings;
+} cairn_manifest;
+
+json_t *cairn_manifest_to_json(const cairn_manifest *m);
+/* Parses and validates; CAIRN_EVERIFY with what is wrong when invalid. */
+int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err);
+int cairn_manifest_parse(const char *text, size_t len, cairn_manifest *m, cairn_error *err);
+void cairn_manifest_clear(cairn_manifest *m);
+void cairn_manifest_free(cairn_manifest *m);
+void cairn_manifest_add_warning(cairn_manifest *m, const char *text);
+
+/* A path from a manifest: relative, inside the backup, no "..", no odd
+ * characters.  0 when safe. */
+int cairn_manifest_path_ok(const char *path);
+
+/* Totals over every file. */
+void cairn_manifest_sum(cairn_manifest *m);
+/* Visits every stored file (schema first, then chunks in order). */
+typedef int (*cairn_file_visit)(cairn_file *f, const cairn_object *obj, void *arg);
+int cairn_manifest_each_file(cairn_manifest *m, cairn_file_visit fn, void *arg);
+
+#endif

@@ -1,0 +1,276 @@
+/* Reading a manifest: strict, so a damaged or hostile one is refused
+ * before any of its paths or values are used. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "repo/manifest.h"
+#include "util/text.h"
+
+typedef struct {
+    cairn_error *err;
+    const char *where;
+} ctx;
+
+static int fail(ctx *c, const char *field, const char *why)
+{
+    cairn_error_set(c->err, CAIRN_EVERIFY, "manifest is invalid: %s%s%s %s", c->where,
+                    c->where[0] ? "." : "", field, why);
+    return -1;
+}
+
+/* Optional string: NULL stays NULL; anything but a string or null fails. */
+static int get_str(ctx *c, json_t *o, const char *key, int required, char **out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return required ? fail(c, key, "is missing") : 0;
+    if (!json_is_string(v))
+        return fail(c, key, "is not a string");
+    *out = cairn_xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int get_u64(ctx *c, json_t *o, const char *key, int required, uint64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return required ? fail(c, key, "is missing") : 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return fail(c, key, "is not a non-negative integer");
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+static void copy_fixed(json_t *o, const char *key, char *dst, size_t cap)
+{
+    json_t *v = json_object_get(o, key);
+    cairn_strlcpy(dst, json_is_string(v) ? json_string_value(v) : "", cap);
+}
+
+static int read_file(ctx *c, json_t *o, cairn_file *f)
+{
+    char *raw = NULL, *stored = NULL;
+    int rc = -1;
+    if (!json_is_object(o))
+        return fail(c, "file", "is not an object");
+    if (get_str(c, o, "path", 1, &f->path) || get_str(c, o, "compression", 1, &f->compression) ||
+        get_u64(c, o, "raw_bytes", 1, &f->raw.bytes) ||
+        get_u64(c, o, "stored_bytes", 1, &f->stored.bytes) ||
+        get_str(c, o, "raw_sha256", 1, &raw) || get_str(c, o, "stored_sha256", 1, &stored))
+        goto out;
+    if (cairn_manifest_path_ok(f->path) != 0) {
+        fail(c, "path", "escapes the backup directory or has odd characters");
+        goto out;
+    }
+    if (strcmp(f->compression, "zstd") != 0 && strcmp(f->compression, "none") != 0) {
+        fail(c, "compression", "is not zstd or none");
+        goto out;
+    }
+    if (cairn_digest_from_hex(&f->raw, raw) || cairn_digest_from_hex(&f->stored, stored)) {
+        fail(c, "sha256", "is not 64 hex digits");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(raw);
+    free(stored);
+    return rc;
+}
+
+static int read_object(ctx *c, json_t *o, cairn_object *obj)
+{
+    char *kind = NULL;
+    uint64_t number = 0;
+    if (!json_is_object(o))
+        return fail(c, "objects", "holds a non-object");
+    if (get_u64(c, o, "number", 1, &number) || get_str(c, o, "schema", 1, &obj->schema) ||
+        get_str(c, o, "name", 1, &obj->name) || get_str(c, o, "kind", 1, &kind) ||
+        get_u64(c, o, "rows", 0, &obj->rows) || get_u64(c, o, "bytes", 0, &obj->bytes))
+        return free(kind), -1;
+    obj->number = (uint32_t)number;
+    int bad_kind = cairn_object_kind_parse(kind, &obj->kind);
+    free(kind);
+    if (bad_kind)
+        return fail(c, "kind", "is unknown");
+    json_t *cols = json_object_get(o, "columns");
+    if (!json_is_array(cols))
+        return fail(c, "columns", "is not an array");
+    obj->columns = cairn_xcalloc(json_array_size(cols), sizeof *obj->columns);
+    for (size_t i = 0; i < json_array_size(cols); i++) {
+        json_t *v = json_array_get(cols, i);
+        if (!json_is_string(v))
+            return fail(c, "columns", "holds a non-string");
+        obj->columns[obj->ncolumns++] = cairn_xstrdup(json_string_value(v));
+    }
+    json_t *chunks = json_object_get(o, "chunks");
+    if (!json_is_array(chunks))
+        return fail(c, "chunks", "is not an array");
+    obj->chunks = cairn_xcalloc(json_array_size(chunks), sizeof *obj->chunks);
+    for (size_t i = 0; i < json_array_size(chunks); i++) {
+        json_t *cj = json_array_get(chunks, i);
+        cairn_chunk *ch = &obj->chunks[obj->nchunks++];
+        uint64_t index = 0;
+        if (read_file(c, cj, &ch->file) || get_u64(c, cj, "index", 1, &index) ||
+            get_u64(c, cj, "rows", 0, &ch->rows))
+            return -1;
+        ch->index = (uint32_t)index;
+        if (json_object_get(cj, "page_lo")) {
+            ch->split = 1;
+            if (get_u64(c, cj, "page_lo", 1, &ch->page_lo) ||
+                get_u64(c, cj, "page_hi", 0, &ch->page_hi))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_unit(ctx *c, json_t *o, cairn_unit *u)
+{
+    if (!json_is_object(o))
+        return fail(c, "units", "holds a non-object");
+    if (get_str(c, o, "name", 1, &u->name) || get_str(c, o, "kind", 0, &u->kind) ||
+        get_str(c, o, "position", 0, &u->position) || get_str(c, o, "status", 1, &u->status) ||
+        get_str(c, o, "error", 0, &u->error))
+        return -1;
+    json_t *objs = json_object_get(o, "objects");
+    json_t *seqs = json_object_get(o, "sequences");
+    if (!json_is_array(objs) || !json_is_array(seqs))
+        return fail(c, "objects", "or sequences is not an array");
+    u->objects = cairn_xcalloc(json_array_size(objs), sizeof *u->objects);
+    for (size_t i = 0; i < json_array_size(objs); i++)
+        if (read_object(c, json_array_get(objs, i), &u->objects[u->nobjects++]))
+            return -1;
+    u->sequences = cairn_xcalloc(json_array_size(seqs), sizeof *u->sequences);
+    for (size_t i = 0; i < json_array_size(seqs); i++) {
+        json_t *s = json_array_get(seqs, i);
+        cairn_sequence *sq = &u->sequences[u->nsequences++];
+        char *v = NULL;
+        if (!json_is_object(s) || get_str(c, s, "schema", 1, &sq->schema) ||
+            get_str(c, s, "name", 1, &sq->name) || get_str(c, s, "last_value", 1, &v))
+            return free(v), -1;
+        char *end = NULL;
+        sq->last_value = strtoll(v, &end, 10);
+        int bad = !*v || *end;
+        free(v);
+        if (bad)
+            return fail(c, "last_value", "is not an integer");
+        sq->is_called = json_is_true(json_object_get(s, "is_called"));
+    }
+    return 0;
+}
+
+static int read_strv(ctx *c, json_t *a, const char *field, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a))
+        return fail(c, field, "is not an array");
+    *out = cairn_xcalloc(json_array_size(a) + 1, sizeof **out);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_string(v))
+            return fail(c, field, "holds a non-string");
+        (*out)[(*n)++] = cairn_xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
+int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
+{
+    ctx c = {err, ""};
+    memset(m, 0, sizeof *m);
+    if (!json_is_object(root))
+        return fail(&c, "root", "is not an object"), CAIRN_EVERIFY;
+    uint64_t format = 0;
+    if (get_u64(&c, root, "format", 1, &format))
+        goto bad;
+    if (format != CAIRN_MANIFEST_FORMAT) {
+        cairn_error_set(err, CAIRN_EVERIFY, "manifest format %llu is not supported",
+                        (unsigned long long)format);
+        cairn_error_hint(err, "this cairn reads format %d; use the cairn that wrote it",
+                         CAIRN_MANIFEST_FORMAT);
+        goto bad_keep;
+    }
+    m->format = (int)format;
+    if (get_str(&c, root, "id", 1, &m->id) || get_str(&c, root, "type", 1, &m->type) ||
+        get_str(&c, root, "parent", 0, &m->parent) || get_str(&c, root, "status", 1, &m->status) ||
+        get_str(&c, root, "tag", 0, &m->tag) || get_str(&c, root, "driver", 1, &m->driver) ||
+        get_str(&c, root, "started_at", 0, &m->started_at) ||
+        get_str(&c, root, "finished_at", 0, &m->finished_at) ||
+        get_str(&c, root, "start_position", 0, &m->start_position) ||
+        get_str(&c, root, "end_position", 0, &m->end_position) ||
+        get_str(&c, root, "compression", 1, &m->compression))
+        goto bad;
+    json_t *src = json_object_get(root, "source");
+    if (json_is_object(src)) {
+        copy_fixed(src, "system_identifier", m->source.system_id, sizeof m->source.system_id);
+        copy_fixed(src, "database", m->source.database, sizeof m->source.database);
+        copy_fixed(src, "server_version", m->source.server_version,
+                   sizeof m->source.server_version);
+        copy_fixed(src, "encoding", m->source.encoding, sizeof m->source.encoding);
+        m->source.timeline = (uint32_t)json_integer_value(json_object_get(src, "timeline"));
+    }
+    json_t *snap = json_object_get(root, "snapshot");
+    c.where = "snapshot";
+    if (!json_is_object(snap) || get_str(&c, snap, "mode", 1, &m->snapshot_mode) ||
+        get_str(&c, snap, "slot", 0, &m->slot) ||
+        get_str(&c, snap, "identity", 0, &m->snapshot_identity) ||
+        read_strv(&c, json_object_get(snap, "workers"), "workers", &m->worker_snapshots,
+                  &m->nworker_snapshots)) {
+        if (!json_is_object(snap))
+            fail(&c, "", "is missing");
+        goto bad;
+    }
+    c.where = "";
+    m->jobs = (int)json_integer_value(json_object_get(root, "jobs"));
+    m->duration = json_number_value(json_object_get(root, "duration_seconds"));
+    json_t *ph = json_object_get(root, "phases");
+    m->phase_snapshot = json_number_value(json_object_get(ph, "snapshot"));
+    m->phase_parallel = json_number_value(json_object_get(ph, "parallel"));
+    m->phase_sequential = json_number_value(json_object_get(ph, "sequential"));
+    json_t *schema = json_object_get(root, "schema");
+    if (schema && !json_is_null(schema)) {
+        c.where = "schema";
+        if (read_file(&c, schema, &m->schema))
+            goto bad;
+        m->has_schema = 1;
+    }
+    json_t *units = json_object_get(root, "units");
+    c.where = "units";
+    if (!json_is_array(units)) {
+        fail(&c, "", "is not an array");
+        goto bad;
+    }
+    m->units = cairn_xcalloc(json_array_size(units), sizeof *m->units);
+    for (size_t i = 0; i < json_array_size(units); i++)
+        if (read_unit(&c, json_array_get(units, i), &m->units[m->nunits++]))
+            goto bad;
+    c.where = "";
+    if (read_strv(&c, json_object_get(root, "warnings"), "warnings", &m->warnings, &m->nwarnings))
+        goto bad;
+    cairn_manifest_sum(m);
+    return CAIRN_OK;
+bad:
+    err->code = CAIRN_EVERIFY;
+bad_keep:
+    cairn_manifest_clear(m);
+    return CAIRN_EVERIFY;
+}
+
+int cairn_manifest_parse(const char *text, size_t len, cairn_manifest *m, cairn_error *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        memset(m, 0, sizeof *m);
+        return cairn_error_set(err, CAIRN_EVERIFY, "manifest is not valid JSON (line %d: %s)",
+                               jerr.line, jerr.text);
+    }
+    int rc = cairn_manifest_from_json(root, m, err);
+    json_decref(root);
+    return rc;
+}

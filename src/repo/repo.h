@@ -1,0 +1,58 @@
+/* A cairn repository: cairn.json, the lock, backups/<ID>/.
+ *
+ * Everything above repo/ reaches the repository's bytes through this API
+ * (and the storage table under it), never through the filesystem. */
+#ifndef CAIRN_REPO_H
+#define CAIRN_REPO_H
+
+#include <jansson.h>
+
+#include "cairn/driver.h"
+#include "cairn/error.h"
+#include "cairn/stream.h"
+#include "repo/manifest.h"
+#include "repo/storage.h"
+
+#define CAIRN_REPO_FORMAT 1
+
+typedef struct cairn_repo {
+    char *root;
+    cairn_storage *st;
+    json_t *config; /* cairn.json */
+    int lock_fd;    /* -1 when not locked */
+} cairn_repo;
+
+/* Opens DIR.  With create, a missing or empty directory becomes a new
+ * repository; anything else that lacks cairn.json is refused. */
+int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *err);
+void cairn_repo_close(cairn_repo *r); /* releases the lock; accepts NULL */
+
+/* Exclusive writer lock (flock: released by the kernel when the holder
+ * dies, so a killed run never blocks the next).  CAIRN_ELOCKED, naming the
+ * holder, when another live run has it. */
+int cairn_repo_lock(cairn_repo *r, const char *command, cairn_error *err);
+
+/* The first backup records its source in cairn.json; later ones must match. */
+int cairn_repo_check_source(cairn_repo *r, const char *driver, const cairn_identity *id,
+                            cairn_error *err);
+
+/* Backups with a valid manifest, oldest first.  Invalid ones are skipped
+ * with a warning.  The caller frees each manifest and the array. */
+int cairn_repo_list(cairn_repo *r, cairn_manifest ***out, size_t *count, cairn_error *err);
+void cairn_repo_list_free(cairn_manifest **list, size_t count);
+int cairn_repo_load(cairn_repo *r, const char *id, cairn_manifest **out, cairn_error *err);
+/* "latest", an id, or a tag that names exactly one backup. */
+int cairn_repo_select(cairn_repo *r, const char *spec, cairn_manifest **out, cairn_error *err);
+
+/* A fresh backup id ("20261126-114015F"). */
+void cairn_repo_new_id(cairn_repo *r, const char *type, char out[32]);
+
+int cairn_repo_put(cairn_repo *r, const char *id, const char *path, cairn_sink **out,
+                   cairn_error *err);
+int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source **out,
+                   cairn_error *err);
+/* Writes manifest.json last and atomically: this is what makes a backup exist. */
+int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err);
+int cairn_repo_remove_backup(cairn_repo *r, const char *id, cairn_error *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* Repository storage: the only code that touches the repository's bytes.
+ *
+ * A table of functions with one POSIX implementation; an object-store one
+ * can follow, so nothing here relies on what object stores lack (renaming
+ * directories, appends, links).  Paths are relative to the repository root
+ * and use '/'.  put() returns a sink whose successful finish makes the
+ * whole object appear at once; an unfinished sink leaves nothing behind. */
+#ifndef CAIRN_STORAGE_H
+#define CAIRN_STORAGE_H
+
+#include <stddef.h>
+
+#include "cairn/error.h"
+#include "cairn/stream.h"
+
+typedef struct cairn_storage cairn_storage;
+
+typedef struct cairn_storage_ops {
+    /* Write an object atomically; parent "directories" are implied. */
+    int (*put)(cairn_storage *st, const char *path, cairn_sink **out, cairn_error *err);
+    /* Read an object; a missing one is CAIRN_EVERIFY "... is missing". */
+    int (*get)(cairn_storage *st, const char *path, cairn_source **out, cairn_error *err);
+    /* 1 when present, 0 when not. */
+    int (*exists)(cairn_storage *st, const char *path);
+    /* Names directly under dir, sorted; *names is a NULL-terminated array. */
+    int (*list)(cairn_storage *st, const char *dir, char ***names, size_t *count, cairn_error *err);
+    /* Remove path and everything under it; missing is fine. */
+    int (*remove)(cairn_storage *st, const char *path, cairn_error *err);
+    void (*free)(cairn_storage *st);
+} cairn_storage_ops;
+
+struct cairn_storage {
+    const cairn_storage_ops *ops;
+    char *root;
+};
+
+/* A POSIX directory, which must exist. */
+cairn_storage *cairn_storage_posix_new(const char *root);
+void cairn_storage_free(cairn_storage *st);
+void cairn_strv_free(char **v);
+
+#endif

@@ -1,0 +1,170 @@
+/* POSIX storage: files under a root directory, atomic puts, 0600/0700. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ftw.h>
+
+#include "repo/storage.h"
+#include "stream/file.h"
+#include "util/text.h"
+
+static char *full_path(cairn_storage *st, const char *path)
+{
+    return cairn_xasprintf("%s/%s", st->root, path);
+}
+
+/* mkdir -p for the parents of path (relative), mode 0700. */
+static int make_parents(cairn_storage *st, const char *path, cairn_error *err)
+{
+    char *p = full_path(st, path);
+    size_t skip = strlen(st->root) + 1;
+    for (char *c = p + skip; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            cairn_error_errno(err, e, "cannot create directory %s", p);
+            free(p);
+            return err->code;
+        }
+        *c = '/';
+    }
+    free(p);
+    return CAIRN_OK;
+}
+
+static int posix_put(cairn_storage *st, const char *path, cairn_sink **out, cairn_error *err)
+{
+    if (make_parents(st, path, err) != CAIRN_OK)
+        return err->code;
+    char *p = full_path(st, path);
+    *out = cairn_file_sink_new(p, err);
+    free(p);
+    return *out ? CAIRN_OK : err->code;
+}
+
+static int posix_get(cairn_storage *st, const char *path, cairn_source **out, cairn_error *err)
+{
+    char *p = full_path(st, path);
+    *out = cairn_file_source_new(p, err);
+    free(p);
+    return *out ? CAIRN_OK : err->code;
+}
+
+static int posix_exists(cairn_storage *st, const char *path)
+{
+    char *p = full_path(st, path);
+    struct stat sb;
+    int rc = lstat(p, &sb) == 0;
+    free(p);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int posix_list(cairn_storage *st, const char *dir, char ***names, size_t *count,
+                      cairn_error *err)
+{
+    char *p = full_path(st, dir);
+    DIR *d = opendir(p);
+    *names = NULL;
+    *count = 0;
+    if (!d) {
+        int e = errno;
+        free(p);
+        if (e == ENOENT) {
+            *names = cairn_xcalloc(1, sizeof **names);
+            return CAIRN_OK;
+        }
+        return cairn_error_errno(err, e, "cannot list %s", dir);
+    }
+    free(p);
+    size_t n = 0, cap = 16;
+    char **v = cairn_xcalloc(cap + 1, sizeof *v);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            v = cairn_xrealloc(v, (cap + 1) * sizeof *v);
+        }
+        v[n++] = cairn_xstrdup(de->d_name);
+    }
+    closedir(d);
+    v[n] = NULL;
+    qsort(v, n, sizeof *v, cmp_str);
+    *names = v;
+    *count = n;
+    return CAIRN_OK;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (flag == FTW_DP || flag == FTW_D)
+        chmod(path, 0700), rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+static int posix_remove(cairn_storage *st, const char *path, cairn_error *err)
+{
+    char *p = full_path(st, path);
+    struct stat sb;
+    if (lstat(p, &sb) != 0) {
+        free(p);
+        return CAIRN_OK;
+    }
+    if (S_ISDIR(sb.st_mode))
+        nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    else
+        unlink(p);
+    int gone = lstat(p, &sb) != 0;
+    free(p);
+    if (!gone)
+        return cairn_error_set(err, CAIRN_ERR, "cannot remove %s from the repository", path);
+    return CAIRN_OK;
+}
+
+static void posix_free(cairn_storage *st)
+{
+    free(st->root);
+    free(st);
+}
+
+static const cairn_storage_ops posix_ops = {
+    posix_put, posix_get, posix_exists, posix_list, posix_remove, posix_free,
+};
+
+cairn_storage *cairn_storage_posix_new(const char *root)
+{
+    cairn_storage *st = cairn_xcalloc(1, sizeof *st);
+    st->ops = &posix_ops;
+    st->root = cairn_xstrdup(root);
+    return st;
+}
+
+void cairn_storage_free(cairn_storage *st)
+{
+    if (st)
+        st->ops->free(st);
+}
+
+void cairn_strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
