@@ -98,7 +98,11 @@ int pg_error(PGconn *pg, const PGresult *res, cairn_error *err, const char *what
     const char *text = strncmp(line, "ERROR:  ", 8) == 0 ? line + 8 : line;
     cairn_error_set(err, CAIRN_ERR, "%s: %s", what, text);
     cairn_strlcpy(err->sqlstate, state ? state : "", sizeof err->sqlstate);
-    if (state && strcmp(state, "42501") == 0)
+    if (state && strcmp(state, "42501") == 0 && strstr(text, "row-level security"))
+        cairn_error_hint(err, "row-level security would hide rows from this role, and cairn "
+                              "refuses to back up part of a table: connect as the table owner, "
+                              "a superuser or a role with BYPASSRLS");
+    else if (state && strcmp(state, "42501") == 0)
         cairn_error_hint(err, "the role lacks a privilege: grant it, or connect as a role that "
                               "has it (a backup needs SELECT on every table and sequence)");
     else if (state && strcmp(state, "55P03") == 0)

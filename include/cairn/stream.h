@@ -84,8 +84,9 @@ const void *cairn_memory_sink_data(const cairn_sink *s, size_t *len);
  * file in the error.  *out, when given, is filled at the end. */
 cairn_source *cairn_hash_source_new(cairn_source *next, const cairn_digest *expect,
                                     const char *what, cairn_digest *out);
-/* Decompresses; a truncated or corrupt frame is an error, never short data. */
-cairn_source *cairn_zstd_source_new(cairn_source *next);
+/* Decompresses; a truncated or corrupt frame is an error (naming `what`),
+ * never short data. */
+cairn_source *cairn_zstd_source_new(cairn_source *next, const char *what);
 /* Reads a memory region (not copied: it must outlive the source). */
 cairn_source *cairn_memory_source_new(const void *data, size_t len);
 

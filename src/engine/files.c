@@ -67,7 +67,7 @@ int cairn_reader_open(cairn_repo *r, const char *id, const cairn_file *f, int de
     if (zstd || !decompress)
         s = cairn_hash_source_new(s, &f->stored, f->path, NULL);
     if (s && zstd && decompress)
-        s = cairn_zstd_source_new(s);
+        s = cairn_zstd_source_new(s, f->path);
     if (s && decompress)
         s = cairn_hash_source_new(s, &f->raw, f->path, NULL);
     if (!s)

@@ -78,6 +78,7 @@ typedef struct {
     size_t last; /* last return of ZSTD_decompressStream: 0 at a frame end */
     int input_eof;
     int started;
+    char what[256];
 } zstd_source;
 
 static ssize_t zstd_source_read(cairn_source *s, void *buf, size_t cap)
@@ -100,19 +101,20 @@ static ssize_t zstd_source_read(cairn_source *s, void *buf, size_t cap)
             if (z->started && z->last == 0)
                 return 0;
             if (!z->started) {
-                cairn_error_set(&s->err, CAIRN_EVERIFY, "compressed data is empty");
+                cairn_error_set(&s->err, CAIRN_EVERIFY, "%s: compressed data is empty", z->what);
                 return -1;
             }
             z->last = ZSTD_decompressStream(z->dctx, &out, &z->input);
             if (ZSTD_isError(z->last)) {
-                cairn_error_set(&s->err, CAIRN_EVERIFY, "compressed data is corrupt: %s",
-                                ZSTD_getErrorName(z->last));
+                cairn_error_set(&s->err, CAIRN_EVERIFY, "%s: compressed data is corrupt: %s",
+                                z->what, ZSTD_getErrorName(z->last));
                 return -1;
             }
             if (out.pos)
                 return (ssize_t)out.pos;
             if (z->last != 0) {
-                cairn_error_set(&s->err, CAIRN_EVERIFY, "compressed data is truncated");
+                cairn_error_set(&s->err, CAIRN_EVERIFY, "%s: compressed data is truncated",
+                                z->what);
                 return -1;
             }
             return 0;
@@ -120,7 +122,7 @@ static ssize_t zstd_source_read(cairn_source *s, void *buf, size_t cap)
         z->started = 1;
         z->last = ZSTD_decompressStream(z->dctx, &out, &z->input);
         if (ZSTD_isError(z->last)) {
-            cairn_error_set(&s->err, CAIRN_EVERIFY, "compressed data is corrupt: %s",
+            cairn_error_set(&s->err, CAIRN_EVERIFY, "%s: compressed data is corrupt: %s", z->what,
                             ZSTD_getErrorName(z->last));
             return -1;
         }
@@ -137,9 +139,10 @@ static void zstd_source_release(cairn_source *s)
 
 static const cairn_source_ops zstd_source_ops = {zstd_source_read, zstd_source_release};
 
-cairn_source *cairn_zstd_source_new(cairn_source *next)
+cairn_source *cairn_zstd_source_new(cairn_source *next, const char *what)
 {
     zstd_source *z = cairn_xcalloc(1, sizeof *z);
+    cairn_strlcpy(z->what, what ? what : "stream", sizeof z->what);
     z->base.ops = &zstd_source_ops;
     z->base.next = next;
     z->dctx = ZSTD_createDCtx();

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, checks formatting, builds with
+# warnings as errors, runs the unit tests under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then the integration tests against a
+# throwaway PostgreSQL.  Ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+
+echo "== format"
+unformatted=$(clang-format --dry-run -Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find src drivers include tests -name '*.[ch]') 2>&1 | grep -c 'error:' || true)
+if [ "$unformatted" -ne 0 ]; then
+    echo "clang-format: $unformatted places differ from .clang-format (run clang-format -i)" >&2
+    exit 1
+fi
+
+echo "== unit tests (ASan + UBSan)"
+asan=$(scripts/build.sh --sanitize)
+unit_passed=0 unit_failed=0
+for t in "$asan"/test_*; do
+    set +e
+    out=$(ASAN_OPTIONS=detect_leaks=1 "$t" 2>&1)
+    rc=$?
+    set -e
+    echo "$out"
+    p=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
+    f=$(echo "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p')
+    unit_passed=$((unit_passed + ${p:-0}))
+    unit_failed=$((unit_failed + ${f:-0}))
+    [ "$rc" -eq 0 ] || [ -n "$f" ] || unit_failed=$((unit_failed + 1))
+done
+echo "unit: $unit_passed passed, $unit_failed failed"
+
+echo "== integration tests"
+scripts/build.sh >/dev/null
+set +e
+it_out=$(tests/integration/run.sh 2>&1 | tee /dev/stderr)
+it_rc=$?
+set -e
+it_passed=$(echo "$it_out" | sed -n 's/^integration: \([0-9]*\) passed.*/\1/p')
+it_failed=$(echo "$it_out" | sed -n 's/^integration: [0-9]* passed, \([0-9]*\) failed.*/\1/p')
+[ -n "$it_passed" ] || { it_passed=0; it_failed=1; }
+[ "$it_rc" -eq 0 ] || [ "${it_failed:-0}" -gt 0 ] || it_failed=1
+
+echo
+echo "$((unit_passed + it_passed)) passed, $((unit_failed + it_failed)) failed"
+[ $((unit_failed + it_failed)) -eq 0 ]

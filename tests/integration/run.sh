@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Integration tests against a real PostgreSQL started for this run (and
+# stopped and removed afterwards, also when a test fails).
+#
+#   tests/integration/run.sh [PATTERN]    runs test_* functions matching PATTERN
+#
+# Needs a built cairn (CAIRN, default build/cairn) and the packages of
+# scripts/deps.sh.  Prints one line per test and "N passed, N failed".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export CAIRN=${CAIRN:-$root/build/cairn}
+pattern=${1:-}
+
+tmp=$(mktemp -d /tmp/cairn-it-XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+    [ -n "${WRITER_PID:-}" ] && kill "$WRITER_PID" 2>/dev/null || true
+    "$root/scripts/pg.sh" stop "$tmp/pg" || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+# shellcheck disable=SC1090
+. "$("$root/scripts/pg.sh" start "$tmp/pg")"
+export PGOPTIONS="-c client_min_messages=warning"
+export WORK="$tmp/work" FIXTURES="$root/tests/fixtures" ROOT="$root"
+mkdir -p "$WORK"
+
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+for f in "$here"/t_*.sh; do
+    # shellcheck disable=SC1090
+    . "$f"
+done
+
+for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
+    [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+    rm -rf "${WORK:?}"/*
+    set +e
+    (set -e; T_FAILED=0; "$t"; exit "$T_FAILED")
+    rc=$?
+    set -e
+    if [ "$rc" -eq 0 ]; then
+        PASSED=$((PASSED + 1))
+        echo "ok - $t"
+    else
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$t")
+        echo "not ok - $t"
+    fi
+done
+
+echo
+[ "$FAILED" -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
+echo "integration: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
