@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/interrupt.h"
 
 #define CAIRN_VERSION "0.1.0"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
         puts("cairn " CAIRN_VERSION);
         return 0;
     }
+    cairn_interrupt_install();
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return verbs[i].run(argc - 1, argv + 1);

@@ -4,7 +4,10 @@
  * an array of an enum or composite type fails to load into another
  * database where that type has another OID; text round-trips every type
  * exactly (with extra_float_digits=3 and an empty search_path, as pg_dump
- * does), compresses well, and measured no slower end to end here. */
+ * does), works for extension types without binary I/O and across server
+ * versions, and compresses better.  Measured on a 711 MB table: binary was
+ * 22% faster to read and 10% faster to load, but 19% larger after zstd:1;
+ * fidelity decides. */
 #include <stdlib.h>
 #include <string.h>
 

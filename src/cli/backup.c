@@ -7,7 +7,7 @@
 #include "engine/backup.h"
 #include "util/text.h"
 
-#define CAIRN_ZSTD_DEFAULT_LEVEL 3
+#define CAIRN_ZSTD_DEFAULT_LEVEL 1
 
 static const char usage[] =
     "usage: cairn backup --source URI --repo DIR [options]\n"
@@ -20,7 +20,7 @@ static const char usage[] =
     "  --repo DIR            the repository\n"
     "  --type full           the kind of backup (full only, for now)\n"
     "  --jobs N              parallel workers (default 2)\n"
-    "  --compress zstd[:L]|none  compression (default zstd:3)\n"
+    "  --compress zstd[:L]|none  compression (default zstd:1)\n"
     "  --chunk-size SIZE     split tables larger than SIZE into chunks of about SIZE\n"
     "                        (default 32M; e.g. 256k, 64M, 1G)\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"

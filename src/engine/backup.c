@@ -164,10 +164,48 @@ static void drop_old_slots(backup_ctx *c)
     cairn_repo_list_free(list, n);
 }
 
-static int take_snapshot(backup_ctx *c, cairn_error *err)
+/* Backups that never finished (killed, crashed, power lost) left a
+ * directory without a manifest and maybe a slot: remove both.  Safe under
+ * the repository lock: no other writer is running. */
+static void clean_unfinished(backup_ctx *c)
 {
-    char slot[64];
-    slot_name(c->m->id, slot);
+    char **ids = NULL;
+    cairn_error e = {0};
+    if (cairn_repo_list_unfinished(c->repo, &ids, &e) != CAIRN_OK)
+        return;
+    for (char **id = ids; *id; id++) {
+        if (strcmp(*id, c->m->id) == 0)
+            continue; /* this run's own */
+        json_t *pending = NULL;
+        cairn_repo_get_json(c->repo, *id, "pending.json", &pending);
+        const char *slot = json_string_value(json_object_get(pending, "slot"));
+        cairn_error_clear(&e);
+        if (slot && c->drv->slot_drop && c->drv->slot_drop(c->o->source_uri, slot, &e)) {
+            cairn_warn("cannot drop slot %s of unfinished backup %s: %s", slot, *id, e.message);
+            json_decref(pending);
+            continue; /* keep the record, so a later run tries again */
+        }
+        if (cairn_repo_remove_backup(c->repo, *id, &e) == CAIRN_OK)
+            cairn_info("removed unfinished backup %s%s%s, left by an interrupted run", *id,
+                       slot ? " and its replication slot " : "", slot ? slot : "");
+        json_decref(pending);
+    }
+    cairn_strv_free(ids);
+}
+
+/* Records the slot about to be created, so a run killed before it can
+ * clean up lets the next one drop it. */
+static int record_pending(backup_ctx *c, const char *slot, cairn_error *err)
+{
+    json_t *doc = json_pack("{s:s, s:I, s:s}", "slot", slot, "pid", (json_int_t)getpid(),
+                            "started_at", c->m->started_at);
+    int rc = cairn_repo_put_json(c->repo, c->m->id, "pending.json", doc, err);
+    json_decref(doc);
+    return rc;
+}
+
+static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
+{
     if (c->drv->snapshot_open(c->o->source_uri, slot, c->snap, err) != CAIRN_OK)
         return err->code;
     cairn_manifest *m = c->m;
@@ -271,15 +309,23 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     m->compression =
         o->zstd_level > 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
 
-    int rc = take_snapshot(&c, err);
-    int have_snapshot = rc == CAIRN_OK;
+    char slot[64];
+    slot_name(id, slot);
+    int rc = record_pending(&c, slot, err);
+    int have_snapshot = 0;
+    if (rc == CAIRN_OK) {
+        rc = take_snapshot(&c, slot, err);
+        have_snapshot = rc == CAIRN_OK;
+    }
     if (rc == CAIRN_OK)
         rc = cairn_repo_check_source(c.repo, c.drv->name, &m->source, err);
+    if (rc == CAIRN_OK)
+        clean_unfinished(&c);
     if (rc == CAIRN_OK)
         rc = list_and_plan(&c, err);
     if (rc == CAIRN_OK) {
         m->phase_snapshot = cairn_now() - t0;
-        cairn_info("backup %s: snapshot at %s (%s), %zu tables in %zu chunks, %d jobs", id,
+        cairn_info("backup %s: snapshot at %s (%s), %zu objects in %zu chunks, %d jobs", id,
                    snap.position, snap.mode, m->units[0].nobjects, c.nwork, jobs);
         double t1 = cairn_now();
         rc = parallel_phase(&c, jobs, err);
@@ -299,6 +345,9 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         rc = cairn_repo_write_manifest(c.repo, m, err);
     }
     if (rc == CAIRN_OK) {
+        cairn_error e2 = {0};
+        if (cairn_repo_remove_file(c.repo, id, "pending.json", &e2) != CAIRN_OK)
+            cairn_debug("%s", e2.message);
         drop_old_slots(&c);
         *out = m;
     } else {

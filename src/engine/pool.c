@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "util/interrupt.h"
 #include "util/text.h"
 
 typedef struct {
@@ -57,6 +58,11 @@ static void *worker_main(void *arg)
         }
         size_t item = p->next++;
         pthread_mutex_unlock(&p->lock);
+        if (cairn_interrupted()) {
+            cairn_error_set(&e, CAIRN_ERR, "interrupted by signal %d", cairn_interrupted());
+            record(p, &e);
+            break;
+        }
         cairn_error_clear(&e);
         if (p->ops->run(p->shared, state, item, &e) != CAIRN_OK) {
             record(p, &e);

@@ -232,6 +232,20 @@ static void load_done(void *shared, void *state)
 
 static const cairn_pool_ops load_pool = {load_init, load_run, load_done};
 
+/* After the target was touched, a failure leaves it half restored: say so. */
+static void mark_incomplete(cairn_error *err)
+{
+    char hint[sizeof err->hint];
+    if (err->hint[0])
+        snprintf(hint, sizeof hint,
+                 "%.250s; the target is incomplete: drop it before "
+                 "restoring again",
+                 err->hint);
+    else
+        snprintf(hint, sizeof hint, "the target is incomplete: drop it before restoring again");
+    cairn_strlcpy(err->hint, hint, sizeof err->hint);
+}
+
 static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
 {
     const cairn_restore_opts *o = c->o;
@@ -239,7 +253,9 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
     char *dir = NULL, *path = NULL;
     double t = cairn_now();
     int rc = c->drv->target_prepare(o->target_uri, &c->m->source, err);
-    if (rc == CAIRN_OK && c->m->has_schema)
+    if (rc != CAIRN_OK)
+        return rc; /* nothing was changed */
+    if (c->m->has_schema)
         rc = materialize_schema(c, &dir, &path, err);
     if (rc == CAIRN_OK && c->m->has_schema)
         rc = c->drv->restore_schema(o->target_uri, path, "pre-data", &flags, err);
@@ -269,9 +285,8 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
         rmdir(dir);
     free(path);
     free(dir);
-    if (rc != CAIRN_OK && err->code != CAIRN_EUSAGE && !strstr(err->message, "not empty") &&
-        !err->hint[0])
-        cairn_error_hint(err, "the target is incomplete: drop it before restoring again");
+    if (rc != CAIRN_OK)
+        mark_incomplete(err);
     return rc;
 }
 

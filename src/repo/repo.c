@@ -372,3 +372,58 @@ int cairn_repo_remove_backup(cairn_repo *r, const char *id, cairn_error *err)
     free(p);
     return rc;
 }
+
+int cairn_repo_remove_file(cairn_repo *r, const char *id, const char *path, cairn_error *err)
+{
+    if (!id_ok(id))
+        return cairn_error_set(err, CAIRN_ERR, "invalid backup id \"%s\"", id);
+    char *p = cairn_xasprintf("backups/%s/%s", id, path);
+    int rc = r->st->ops->remove(r->st, p, err);
+    free(p);
+    return rc;
+}
+
+int cairn_repo_put_json(cairn_repo *r, const char *id, const char *path, json_t *doc,
+                        cairn_error *err)
+{
+    char *p = cairn_xasprintf("backups/%s/%s", id, path);
+    int rc = write_json(r->st, p, doc, err);
+    free(p);
+    return rc;
+}
+
+void cairn_repo_get_json(cairn_repo *r, const char *id, const char *path, json_t **out)
+{
+    *out = NULL;
+    if (!id_ok(id))
+        return;
+    char *p = cairn_xasprintf("backups/%s/%s", id, path);
+    char *text = NULL;
+    size_t len = 0;
+    cairn_error e = {0};
+    if (r->st->ops->exists(r->st, p) && read_all(r->st, p, &text, &len, &e) == CAIRN_OK) {
+        *out = json_loadb(text, len, 0, NULL);
+        free(text);
+    }
+    free(p);
+}
+
+int cairn_repo_list_unfinished(cairn_repo *r, char ***ids, cairn_error *err)
+{
+    char **names = NULL;
+    size_t n = 0, k = 0;
+    if (r->st->ops->list(r->st, "backups", &names, &n, err) != CAIRN_OK)
+        return err->code;
+    for (size_t i = 0; i < n; i++) {
+        char *path = cairn_xasprintf("backups/%s/manifest.json", names[i]);
+        int finished = r->st->ops->exists(r->st, path);
+        free(path);
+        if (id_ok(names[i]) && !finished)
+            names[k++] = names[i];
+        else
+            free(names[i]);
+    }
+    names[k] = NULL;
+    *ids = names;
+    return CAIRN_OK;
+}

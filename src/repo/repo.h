@@ -54,5 +54,16 @@ int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source
 /* Writes manifest.json last and atomically: this is what makes a backup exist. */
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err);
 int cairn_repo_remove_backup(cairn_repo *r, const char *id, cairn_error *err);
+/* Removes one file of a backup (missing is fine). */
+int cairn_repo_remove_file(cairn_repo *r, const char *id, const char *path, cairn_error *err);
+
+/* Small JSON documents inside a backup directory (pending.json). */
+int cairn_repo_put_json(cairn_repo *r, const char *id, const char *path, json_t *doc,
+                        cairn_error *err);
+/* *out is NULL when the file does not exist or does not parse. */
+void cairn_repo_get_json(cairn_repo *r, const char *id, const char *path, json_t **out);
+/* Ids of backup directories without a manifest: runs that never finished.
+ * NULL-terminated; free with cairn_strv_free. */
+int cairn_repo_list_unfinished(cairn_repo *r, char ***ids, cairn_error *err);
 
 #endif

@@ -55,3 +55,48 @@ test_one_repository_one_source() {
     assert_contains "$ERR" "holds backups of" "message"
     assert_eq "" "$(slots_of one_b)" "no slot left for the refused backup"
 }
+
+test_killed_backup_leaves_nothing_behind() {
+    new_db killed
+    sql killed "CREATE TABLE t AS SELECT i, repeat('k', 500) AS pad FROM generate_series(1, 400000) i"
+    run_cairn backup --source "$(uri killed)" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "first backup ($ERR)"
+    local first_slot
+    first_slot=$(json_get "$OUT" .slot)
+    # a backup killed without a chance to clean up (power loss, OOM killer)
+    "$CAIRN" backup --source "$(uri killed)" --repo "$WORK/repo" --jobs 1 --chunk-size 1M --quiet &
+    local pid=$!
+    for _ in $(seq 1 100); do
+        [ -n "$(find "$WORK/repo/backups" -name '*.zst' -newer "$WORK/repo/cairn.json" -path '*data*' 2>/dev/null | head -n 1)" ] && \
+            [ "$(slots_of killed | wc -l)" -ge 2 ] && break
+        sleep 0.05
+    done
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    assert_eq 2 "$(slots_of killed | wc -l)" "the killed run had created its slot"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 1 "$(json_get "$OUT" length)" "the killed backup does not exist for readers"
+    # the next run removes what the killed one left, slot included
+    run_cairn backup --source "$(uri killed)" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "next backup ($ERR)"
+    assert_contains "$ERR" "removed unfinished backup" "cleanup reported"
+    assert_eq "$(json_get "$OUT" .slot)" "$(slots_of killed)" "only the newest chain's slot remains"
+    assert_eq 2 "$(ls "$WORK/repo/backups" | wc -l)" "no unfinished directory left"
+    [ "$first_slot" != "$(slots_of killed)" ] || fail "old slot kept"
+}
+
+test_interrupted_backup_cleans_up() {
+    new_db intr
+    sql intr "CREATE TABLE t AS SELECT i, repeat('i', 500) AS pad FROM generate_series(1, 400000) i"
+    "$CAIRN" backup --source "$(uri intr)" --repo "$WORK/repo" --jobs 1 --chunk-size 1M 2>"$WORK/err" &
+    local pid=$!
+    for _ in $(seq 1 100); do
+        [ -n "$(find "$WORK/repo/backups" -path '*data*' -name '*.zst' 2>/dev/null | head -n 1)" ] && break
+        sleep 0.05
+    done
+    kill -TERM "$pid"
+    set +e; wait "$pid"; local rc=$?; set -e
+    assert_eq 1 "$rc" "exit code after SIGTERM"
+    assert_contains "$(cat "$WORK/err")" "interrupted" "message"
+    assert_eq "" "$(slots_of intr)" "no slot left"
+    assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "no backup directory left"
+}
