@@ -38,6 +38,21 @@ static char *column_list(PGconn *pg, const cairn_object *obj, int parens)
     return out;
 }
 
+/* Sends a COPY and checks that the server entered the expected mode;
+ * on failure the error names the table. */
+static int start_copy(PGconn *pg, const char *sql, ExecStatusType expect, const char *table,
+                      cairn_error *err)
+{
+    PGresult *res = PQexec(pg, sql);
+    int rc = CAIRN_OK;
+    if (PQresultStatus(res) != expect) {
+        pg_error(pg, res, err, "copy failed");
+        rc = cairn_error_prefix(err, "table %s", table);
+    }
+    PQclear(res);
+    return rc;
+}
+
 static void cancel_query(PGconn *pg)
 {
     PGcancel *c = PQgetCancel(pg);
@@ -77,16 +92,13 @@ int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
                             cols, table, (unsigned long long)chunk->page_lo, hi);
     }
     free(cols);
-    PGresult *res = PQexec(pg, sql);
+    rc = start_copy(pg, sql, PGRES_COPY_OUT, table, err);
     free(sql);
-    if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        pg_error(pg, res, err, "copy failed");
-        PQclear(res);
-        cairn_error_prefix(err, "table %s", table);
+    if (rc != CAIRN_OK) {
         free(table);
-        return err->code;
+        return rc;
     }
-    PQclear(res);
+    PGresult *res;
     uint64_t n = 0;
     int sink_failed = 0;
     for (;;) {
@@ -133,19 +145,16 @@ int pg_load_chunk(cairn_conn *conn, const cairn_object *obj, cairn_source *src, 
     char *list = column_list(pg, obj, 1);
     char *sql = cairn_xasprintf("COPY %s %s FROM STDIN", table, list);
     free(list);
-    PGresult *res = PQexec(pg, sql);
+    int rc = start_copy(pg, sql, PGRES_COPY_IN, table, err);
     free(sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        pg_error(pg, res, err, "copy failed");
-        PQclear(res);
-        cairn_error_prefix(err, "table %s", table);
+    if (rc != CAIRN_OK) {
         free(table);
-        return err->code;
+        return rc;
     }
-    PQclear(res);
+    PGresult *res;
     size_t cap = 1 << 18;
     char *buf = cairn_xmalloc(cap);
-    int rc = CAIRN_OK, source_failed = 0;
+    int source_failed = 0;
     for (;;) {
         ssize_t n = cairn_source_read(src, buf, cap);
         if (n < 0) {

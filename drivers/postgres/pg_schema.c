@@ -19,13 +19,6 @@ static char *program(const char *name)
     return *dir ? cairn_xasprintf("%s/%s", dir, name) : cairn_xstrdup(name);
 }
 
-static void password_env(const char *password, char **slot, const char **env)
-{
-    *slot = password ? cairn_xasprintf("PGPASSWORD=%s", password) : NULL;
-    env[0] = *slot;
-    env[1] = NULL;
-}
-
 static void wipe(char *s)
 {
     if (s) {
@@ -34,27 +27,43 @@ static void wipe(char *s)
     }
 }
 
-int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err)
+/* Runs a client program: PROGRAM ARGS... --dbname CONNINFO [POSITIONAL],
+ * the connection string without its password, which travels in PGPASSWORD. */
+static int run_tool(const char *name, const char *uri, const char *const *args,
+                    const char *positional, cairn_sink *out, cairn_error *err)
 {
     char *password = NULL;
     char *conninfo = pg_child_conninfo(uri, NULL, &password, err);
     if (!conninfo)
         return err->code;
-    char *prog = program("pg_dump");
-    char *snap_arg = cairn_xasprintf("--snapshot=%s", snap->token);
-    const char *argv[] = {prog,        "--format=custom",    "--compress=0",
-                          snap_arg,    "--section=pre-data", "--section=post-data",
-                          "--no-sync", "--dbname",           conninfo,
-                          NULL};
-    char *pwenv = NULL;
-    const char *env[2];
-    password_env(password, &pwenv, env);
-    int rc = cairn_child_run(argv, env, sink, err);
+    char *prog = program(name);
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = prog;
+    for (size_t i = 0; args[i] && n < 27; i++)
+        argv[n++] = args[i];
+    argv[n++] = "--dbname";
+    argv[n++] = conninfo;
+    if (positional)
+        argv[n++] = positional;
+    argv[n] = NULL;
+    char *pwenv = password ? cairn_xasprintf("PGPASSWORD=%s", password) : NULL;
+    const char *env[2] = {pwenv, NULL};
+    int rc = cairn_child_run(argv, env, out, err);
     wipe(pwenv);
     wipe(password);
-    free(snap_arg);
     free(prog);
     free(conninfo);
+    return rc;
+}
+
+int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err)
+{
+    char *snap_arg = cairn_xasprintf("--snapshot=%s", snap->token);
+    const char *args[] = {"--format=custom",     "--compress=0", snap_arg, "--section=pre-data",
+                          "--section=post-data", "--no-sync",    NULL};
+    int rc = run_tool("pg_dump", uri, args, NULL, sink, err);
+    free(snap_arg);
     if (rc != CAIRN_OK)
         cairn_error_prefix(err, "dumping the schema");
     return rc;
@@ -63,38 +72,22 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink
 int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err)
 {
-    char *password = NULL;
-    char *conninfo = pg_child_conninfo(uri, NULL, &password, err);
-    if (!conninfo)
-        return err->code;
-    char *prog = program("pg_restore");
     char *sect = cairn_xasprintf("--section=%s", section);
     char jobs[32];
     snprintf(jobs, sizeof jobs, "--jobs=%d", flags->jobs > 0 ? flags->jobs : 1);
-    const char *argv[16];
+    const char *args[8];
     int n = 0;
-    argv[n++] = prog;
-    argv[n++] = sect;
-    argv[n++] = "--exit-on-error";
+    args[n++] = sect;
+    args[n++] = "--exit-on-error";
     if (strcmp(section, "post-data") == 0)
-        argv[n++] = jobs;
+        args[n++] = jobs;
     if (flags->no_owner) {
-        argv[n++] = "--no-owner";
-        argv[n++] = "--no-privileges";
+        args[n++] = "--no-owner";
+        args[n++] = "--no-privileges";
     }
-    argv[n++] = "--dbname";
-    argv[n++] = conninfo;
-    argv[n++] = archive_path;
-    argv[n] = NULL;
-    char *pwenv = NULL;
-    const char *env[2];
-    password_env(password, &pwenv, env);
-    int rc = cairn_child_run(argv, env, NULL, err);
-    wipe(pwenv);
-    wipe(password);
+    args[n] = NULL;
+    int rc = run_tool("pg_restore", uri, args, archive_path, NULL, err);
     free(sect);
-    free(prog);
-    free(conninfo);
     if (rc != CAIRN_OK) {
         cairn_error_prefix(err, "restoring the schema (%s)", section);
         if (strstr(err->message, "role") && strstr(err->message, "does not exist"))

@@ -30,39 +30,46 @@ static int target_dbname(const char *uri, char **dbname, cairn_error *err)
     return CAIRN_OK;
 }
 
-static int create_database(const char *uri, const char *dbname, const cairn_identity *source,
-                           cairn_error *err)
+/* A connection to the server's maintenance database (postgres, else
+ * template1), for CREATE and DROP DATABASE. */
+static int connect_maintenance(const char *uri, PGconn **out, cairn_error *err)
 {
     static const char *const maint[] = {"postgres", "template1"};
-    char *password = NULL;
-    PGconn *pg = NULL;
     cairn_error e = {0};
-    for (int i = 0; i < 2 && !pg; i++) {
+    *out = NULL;
+    for (int i = 0; i < 2 && !*out; i++) {
+        char *password = NULL;
         char *conninfo = pg_child_conninfo(uri, maint[i], &password, &e);
         if (!conninfo)
             break;
-        const char *k[] = {"dbname", "password", NULL};
+        const char *k[] = {"dbname", password ? "password" : NULL, NULL};
         const char *v[] = {conninfo, password, NULL};
-        if (!password)
-            k[1] = NULL;
-        pg = PQconnectdbParams(k, v, 1);
-        if (PQstatus(pg) != CONNECTION_OK) {
-            pg_error(pg, NULL, &e, "cannot connect to create the database");
+        PGconn *pg = PQconnectdbParams(k, v, 1);
+        if (PQstatus(pg) == CONNECTION_OK)
+            *out = pg;
+        else {
+            pg_error(pg, NULL, &e, "cannot connect to the server's maintenance database");
             PQfinish(pg);
-            pg = NULL;
         }
         free(conninfo);
         free(password);
-        password = NULL;
     }
-    if (!pg) {
-        *err = e;
-        return cairn_error_hint(err, "create the target database first, or give a role that "
-                                     "may connect to the postgres database");
-    }
+    if (*out)
+        return CAIRN_OK;
+    *err = e;
+    return cairn_error_hint(err, "create the target database first, or give a role that may "
+                                 "connect to the postgres database");
+}
+
+static int create_database(const char *uri, const char *dbname, const cairn_identity *source,
+                           cairn_error *err)
+{
+    PGconn *pg = NULL;
+    if (connect_maintenance(uri, &pg, err) != CAIRN_OK)
+        return err->code;
+    const char *encoding = source->encoding[0] ? source->encoding : "UTF8";
     char *q = PQescapeIdentifier(pg, dbname, strlen(dbname));
-    char *enc = PQescapeLiteral(pg, source->encoding[0] ? source->encoding : "UTF8",
-                                strlen(source->encoding[0] ? source->encoding : "UTF8"));
+    char *enc = PQescapeLiteral(pg, encoding, strlen(encoding));
     char *sql = cairn_xasprintf("CREATE DATABASE %s TEMPLATE template0 ENCODING %s", q, enc);
     int rc = pg_exec(pg, sql, err);
     free(sql);
@@ -86,7 +93,31 @@ static int create_database(const char *uri, const char *dbname, const cairn_iden
     return CAIRN_OK;
 }
 
-int pg_target_prepare(const char *uri, const cairn_identity *source, cairn_error *err)
+/* --clean: the whole target database is replaced.  Refused while other
+ * sessions use it, rather than killing them. */
+static int drop_database(const char *uri, const char *dbname, cairn_error *err)
+{
+    PGconn *pg = NULL;
+    if (connect_maintenance(uri, &pg, err) != CAIRN_OK)
+        return err->code;
+    char *q = PQescapeIdentifier(pg, dbname, strlen(dbname));
+    char *sql = cairn_xasprintf("DROP DATABASE %s", q);
+    PQfreemem(q);
+    int rc = pg_exec(pg, sql, err);
+    free(sql);
+    PQfinish(pg);
+    if (rc != CAIRN_OK) {
+        cairn_error_prefix(err, "dropping database \"%s\" for --clean", dbname);
+        if (strcmp(err->sqlstate, "55006") == 0)
+            cairn_error_hint(err, "other sessions are connected to it; disconnect them first");
+        return rc;
+    }
+    cairn_info("dropped database \"%s\" (--clean)", dbname);
+    return CAIRN_OK;
+}
+
+int pg_target_prepare(const char *uri, const cairn_identity *source,
+                      const cairn_restore_flags *flags, cairn_error *err)
 {
     char *dbname = NULL;
     if (target_dbname(uri, &dbname, err) != CAIRN_OK)
@@ -114,12 +145,18 @@ int pg_target_prepare(const char *uri, const cairn_identity *source, cairn_error
     if (rc == CAIRN_OK) {
         long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
         PQclear(res);
-        if (n > 0) {
+        if (n > 0 && flags->clean) {
+            PQfinish(pg);
+            pg = NULL;
+            rc = drop_database(uri, dbname, err);
+            if (rc == CAIRN_OK)
+                rc = create_database(uri, dbname, source, err);
+        } else if (n > 0) {
             cairn_error_set(err, CAIRN_ERR,
                             "target database \"%s\" is not empty (%ld tables, views or sequences)",
                             dbname, n);
             cairn_error_hint(err, "restore into a new database (cairn creates it) or an empty "
-                                  "one; drop this one first if it is to be replaced");
+                                  "one, or add --clean to drop and recreate this one");
             rc = err->code;
         }
     }

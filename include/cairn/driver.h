@@ -42,6 +42,7 @@ typedef struct cairn_snapshot {
 
 typedef struct cairn_restore_flags {
     int no_owner; /* do not restore ownership and privileges */
+    int clean;    /* drop and recreate a target that is not empty */
     int jobs;
 } cairn_restore_flags;
 
@@ -77,8 +78,10 @@ typedef struct cairn_driver {
     /* Remove a replication slot left by an earlier backup (optional). */
     int (*slot_drop)(const char *uri, const char *slot, cairn_error *err);
 
-    /* Restore: make sure the target exists and is empty. */
-    int (*target_prepare)(const char *uri, const cairn_identity *source, cairn_error *err);
+    /* Restore: make sure the target exists and is empty (with flags->clean:
+     * drop and recreate it when it is not). */
+    int (*target_prepare)(const char *uri, const cairn_identity *source,
+                          const cairn_restore_flags *flags, cairn_error *err);
     /* Apply a section ("pre-data", "post-data") of the schema archive at path. */
     int (*restore_schema)(const char *uri, const char *archive_path, const char *section,
                           const cairn_restore_flags *flags, cairn_error *err);

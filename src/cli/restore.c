@@ -10,7 +10,7 @@ static const char restore_usage[] =
     "\n"
     "Restores a backup into the target database.  Every checksum is verified before\n"
     "the target is touched.  A missing target database is created; one that already\n"
-    "holds tables is refused.\n"
+    "holds tables is refused unless --clean is given.\n"
     "\n"
     "  --repo DIR            the repository\n"
     "  --target URI          postgresql://user@host:port/database\n"
@@ -18,6 +18,9 @@ static const char restore_usage[] =
     "  --jobs N              parallel workers for data and index builds (default 2)\n"
     "  --no-owner            do not restore ownership and privileges (for a target\n"
     "                        that lacks the source's roles)\n"
+    "  --clean               replace a target database that is not empty: it is\n"
+    "                        dropped and recreated (after the checksums are verified;\n"
+    "                        refused while other sessions are connected to it)\n"
     "  --dry-run             print the plan and change nothing (same as cairn plan)\n"
     "  --json                machine-readable output on stdout\n"
     "  --quiet, --verbose    less or more logging on stderr\n"
@@ -84,6 +87,7 @@ static int run(int argc, char **argv, int plan_only)
         {"jobs", required_argument, NULL, 'j'},
         {"dry-run", no_argument, NULL, 'n'},
         {"no-owner", no_argument, NULL, 'O'},
+        {"clean", no_argument, NULL, 'X'},
         {"json", no_argument, NULL, 'J'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -115,6 +119,9 @@ static int run(int argc, char **argv, int plan_only)
             break;
         case 'O':
             o.no_owner = 1;
+            break;
+        case 'X':
+            o.clean = 1;
             break;
         case 'J':
             json = 1;

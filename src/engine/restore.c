@@ -99,9 +99,12 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
     json_t *steps = json_array();
     json_array_append_new(steps, json_pack("{s:s, s:I, s:I}", "step", "verify", "files",
                                            (json_int_t)files, "stored_bytes", (json_int_t)stored));
-    json_array_append_new(steps, json_pack("{s:s, s:s}", "step", "prepare-target", "action",
-                                           "create the database if missing; refuse it if it "
-                                           "holds tables"));
+    json_array_append_new(
+        steps,
+        json_pack("{s:s, s:s}", "step", "prepare-target", "action",
+                  o->clean ? "create the database if missing; drop and recreate it if it holds "
+                             "tables (--clean)"
+                           : "create the database if missing; refuse it if it holds tables"));
     json_array_append_new(steps, json_pack("{s:s, s:s}", "step", "schema", "section", "pre-data"));
     json_array_append_new(steps,
                           json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
@@ -249,10 +252,11 @@ static void mark_incomplete(cairn_error *err)
 static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
 {
     const cairn_restore_opts *o = c->o;
-    cairn_restore_flags flags = {.no_owner = o->no_owner, .jobs = o->jobs > 0 ? o->jobs : 2};
+    cairn_restore_flags flags = {
+        .no_owner = o->no_owner, .clean = o->clean, .jobs = o->jobs > 0 ? o->jobs : 2};
     char *dir = NULL, *path = NULL;
     double t = cairn_now();
-    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, err);
+    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, &flags, err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
     if (c->m->has_schema)

@@ -16,6 +16,7 @@ typedef struct cairn_restore_opts {
     int jobs;
     int dry_run;
     int no_owner;
+    int clean; /* replace a target that is not empty */
 } cairn_restore_opts;
 
 typedef struct cairn_restore_result {

@@ -116,3 +116,25 @@ test_nonempty_target_is_refused() {
     assert_eq 7 "$(sql ne_dst 'SELECT v FROM precious')" "target untouched"
     assert_eq 0 "$(sql ne_dst "SELECT count(*) FROM pg_class WHERE relname = 't'")" "nothing restored"
 }
+
+test_clean_replaces_a_nonempty_target() {
+    new_db cl_src
+    sql cl_src "CREATE TABLE t (v int); INSERT INTO t VALUES (1), (2)"
+    new_db cl_dst
+    sql cl_dst "CREATE TABLE stale (v int); INSERT INTO stale VALUES (7)"
+    run_cairn backup --source "$(uri cl_src)" --repo "$WORK/repo"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri cl_dst)" --clean
+    assert_eq 0 "$RC" "restore --clean ($ERR)"
+    assert_eq 2 "$(sql cl_dst 'SELECT count(*) FROM t')" "restored content"
+    assert_eq 0 "$(sql cl_dst "SELECT count(*) FROM pg_class WHERE relname = 'stale'")" "old content gone"
+    assert_same_database cl_src cl_dst
+    # refused while someone is connected, and nothing is changed
+    psql -X -q -d cl_dst -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
+    local sleeper=$!
+    sleep 0.5
+    run_cairn restore --repo "$WORK/repo" --target "$(uri cl_dst)" --clean
+    kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null || true
+    assert_eq 1 "$RC" "exit code while in use"
+    assert_contains "$ERR" "other sessions" "hint"
+    assert_eq 2 "$(sql cl_dst 'SELECT count(*) FROM t')" "target unchanged"
+}
