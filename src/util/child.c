@@ -102,6 +102,7 @@ int cairn_child_run(const char *const *argv, const char *const *env, cairn_sink 
         return cairn_error_errno(err, e, "cannot start %s", argv[0]);
     }
     if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL); /* cairn ignores it; the child must not */
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
