@@ -111,9 +111,18 @@ static int list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
     return CAIRN_OK;
 }
 
-int pg_list_unit(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+/* A PostgreSQL backup has one unit: the database the snapshot belongs to. */
+int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
+                  cairn_error *err)
 {
-    if (list_objects(conn, unit, err) != CAIRN_OK || list_sequences(conn, unit, err) != CAIRN_OK)
+    cairn_unit *u = cairn_xcalloc(1, sizeof *u);
+    u->name = cairn_xstrdup(snap->source.database);
+    u->kind = cairn_xstrdup("database");
+    u->status = cairn_xstrdup("complete");
+    u->position = cairn_xstrdup(snap->position);
+    *units = u;
+    *count = 1;
+    if (list_objects(conn, u, err) != CAIRN_OK || list_sequences(conn, u, err) != CAIRN_OK)
         return err->code;
     PGresult *res = NULL;
     if (pg_query(conn->pg, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", &res, err) ==

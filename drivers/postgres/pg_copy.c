@@ -77,7 +77,7 @@ int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
         return err->code;
     }
     char *cols = column_list(pg, obj, 0);
-    if (!chunk->split) {
+    if (chunk->split != CAIRN_SPLIT_PAGES) {
         char *list = column_list(pg, obj, 1);
         sql = cairn_xasprintf("COPY %s %s TO STDOUT", table, list);
         free(list);

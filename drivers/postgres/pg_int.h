@@ -44,7 +44,8 @@ void pg_snapshot_close(cairn_snapshot *snap);
 int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                      cairn_error *err);
 int pg_slot_drop(const char *uri, const char *slot, cairn_error *err);
-int pg_list_unit(cairn_conn *conn, cairn_unit *unit, cairn_error *err);
+int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
+                  cairn_error *err);
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);

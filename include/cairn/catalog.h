@@ -26,13 +26,22 @@ typedef struct cairn_file {
     cairn_digest stored;
 } cairn_file;
 
-/* One piece of a table's data.  A page range [page_lo, page_hi) when the
- * table is split (page_hi == 0: open-ended, up to the end of the table). */
+typedef enum cairn_split {
+    CAIRN_SPLIT_NONE = 0, /* the whole table */
+    CAIRN_SPLIT_PAGES,    /* physical pages [page_lo, page_hi); page_hi 0: to the end */
+    CAIRN_SPLIT_KEY,      /* integer key range [key_lo, key_hi); the first chunk has no
+                             lower bound, the last no upper bound */
+} cairn_split;
+
+/* One piece of a table's data. */
 typedef struct cairn_chunk {
     uint32_t index;
+    cairn_split split;
     uint64_t page_lo;
     uint64_t page_hi;
-    int split; /* 0: the whole table */
+    int64_t key_lo;
+    int64_t key_hi;
+    int has_key_lo, has_key_hi;
     uint64_t rows;
     cairn_file file;
     /* worker-side state during a run, not stored */
@@ -44,9 +53,13 @@ typedef struct cairn_object {
     char *schema;
     char *name;
     cairn_object_kind kind;
-    uint64_t bytes; /* table size with TOAST, for scheduling */
-    uint64_t pages; /* main fork pages, for splitting */
-    char **columns; /* the columns COPY carries (no generated ones) */
+    uint64_t bytes;  /* table size with TOAST, for scheduling */
+    uint64_t pages;  /* main fork pages, for splitting by pages */
+    char *split_key; /* integer key column for splitting by key ranges, or NULL */
+    int64_t key_min, key_max;
+    int nontransactional; /* not covered by the snapshot: dump under the barrier */
+    char *engine;         /* storage engine, where the database has several */
+    char **columns;       /* the columns COPY carries (no generated ones) */
     size_t ncolumns;
     uint64_t rows;
     cairn_chunk *chunks;

@@ -35,7 +35,8 @@ typedef struct cairn_snapshot {
     char position[64];  /* log position of the snapshot, database notation */
     char slot[64];      /* replication slot kept for increments, "" when none */
     char token[128];    /* what workers import (PostgreSQL snapshot name) */
-    char identity[256]; /* what the leader sees (pg_current_snapshot()) */
+    char identity[256]; /* what the leader sees (pg_current_snapshot(), binlog file:pos) */
+    char gtid[256];     /* MariaDB: @@gtid_binlog_pos at the snapshot; "" elsewhere */
     cairn_identity source;
     void *priv; /* driver state (the connection holding the snapshot) */
 } cairn_snapshot;
@@ -67,8 +68,15 @@ typedef struct cairn_driver {
     /* Worker: run on the snapshot; writes what the worker sees to identity. */
     int (*snapshot_join)(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                          cairn_error *err);
-    /* List the unit's objects and sequence values (on a joined conn). */
-    int (*list_unit)(cairn_conn *conn, cairn_unit *unit, cairn_error *err);
+    /* List the units (a database each) with their objects and sequence
+     * values, on a joined conn.  *units is an array the caller frees (each
+     * with cairn_unit_clear).  Object numbers are assigned by the engine. */
+    int (*list_units)(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units,
+                      size_t *count, cairn_error *err);
+    /* Optional: end the barrier the snapshot holds (MariaDB's BACKUP STAGE),
+     * called once every worker has joined, the schema is dumped and the
+     * non-transactional tables are read.  snapshot_close also ends it. */
+    void (*snapshot_release)(cairn_snapshot *snap);
     /* Schema archive of the unit, written to sink. */
     int (*dump_schema)(const char *uri, const cairn_snapshot *snap, cairn_sink *sink,
                        cairn_error *err);

@@ -41,11 +41,29 @@ typedef struct {
     char **identities; /* one per worker, filled at join */
     pthread_mutex_t lock;
     size_t done;
+    /* barrier bookkeeping (under lock) */
+    int jobs, joined, schema_done, released;
+    size_t barrier_left;
+    double barrier_start;
 } backup_ctx;
 
 typedef struct {
     cairn_conn *conn;
 } worker_state;
+
+/* Ends the snapshot's barrier once nothing needs it any more: every worker
+ * joined, the schema is dumped, the non-transactional tables are read.
+ * Called with c->lock held. */
+static void maybe_release(backup_ctx *c)
+{
+    if (c->released || !c->drv->snapshot_release || c->joined < c->jobs || !c->schema_done ||
+        c->barrier_left > 0)
+        return;
+    c->drv->snapshot_release(c->snap);
+    c->released = 1;
+    c->m->barrier_seconds = cairn_now() - c->barrier_start;
+    cairn_info("barrier held for %.3f s", c->m->barrier_seconds);
+}
 
 static int worker_init(void *shared, int index, void **state, cairn_error *err)
 {
@@ -60,6 +78,10 @@ static int worker_init(void *shared, int index, void **state, cairn_error *err)
     }
     c->identities[index] = cairn_xstrdup(identity);
     *state = w;
+    pthread_mutex_lock(&c->lock);
+    c->joined++;
+    maybe_release(c);
+    pthread_mutex_unlock(&c->lock);
     return CAIRN_OK;
 }
 
@@ -84,6 +106,10 @@ static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
     job->chunk->rows = rows;
     pthread_mutex_lock(&c->lock);
     c->done++;
+    if (job->obj->nontransactional) {
+        c->barrier_left--;
+        maybe_release(c);
+    }
     cairn_debug("dumped %s.%s chunk %u: %llu rows (%zu/%zu)", job->obj->schema, job->obj->name,
                 job->chunk->index, (unsigned long long)rows, c->done, c->nwork);
     pthread_mutex_unlock(&c->lock);
@@ -123,8 +149,13 @@ static void *schema_main(void *arg)
         return NULL;
     }
     j->rc = cairn_writer_close(&wr, &c->m->schema, &j->err);
-    if (j->rc == CAIRN_OK)
+    if (j->rc == CAIRN_OK) {
         c->m->has_schema = 1;
+        pthread_mutex_lock(&c->lock);
+        c->schema_done = 1;
+        maybe_release(c);
+        pthread_mutex_unlock(&c->lock);
+    }
     return NULL;
 }
 
@@ -214,43 +245,46 @@ static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
     m->slot = c->snap->slot[0] ? cairn_xstrdup(c->snap->slot) : NULL;
     m->start_position = cairn_xstrdup(c->snap->position);
     m->end_position = cairn_xstrdup(c->snap->position);
+    m->gtid = c->snap->gtid[0] ? cairn_xstrdup(c->snap->gtid) : NULL;
+    c->barrier_start = cairn_now();
     if (strcmp(c->snap->mode, "slot") != 0)
         cairn_manifest_add_warning(m, "no replication slot: this backup cannot start a chain "
                                       "of increments");
     return CAIRN_OK;
 }
 
-/* The leader joins the snapshot, lists the unit and plans its chunks. */
+/* The leader joins the snapshot, lists the units and plans their chunks.
+ * Objects are numbered across units: the numbers name the files. */
 static int list_and_plan(backup_ctx *c, cairn_error *err)
 {
     cairn_conn *leader = NULL;
     cairn_manifest *m = c->m;
     if (c->drv->connect(c->o->source_uri, &leader, err) != CAIRN_OK)
         return err->code;
-    m->units = cairn_xcalloc(1, sizeof *m->units);
-    m->nunits = 1;
-    cairn_unit *u = &m->units[0];
-    u->name = cairn_xstrdup(m->source.database);
-    u->kind = cairn_xstrdup("database");
-    u->status = cairn_xstrdup("complete");
-    u->position = cairn_xstrdup(c->snap->position);
     int rc =
         c->drv->snapshot_join(leader, c->snap, c->snap->identity, sizeof c->snap->identity, err);
     if (rc == CAIRN_OK)
-        rc = c->drv->list_unit(leader, u, err);
+        rc = c->drv->list_units(leader, c->snap, &m->units, &m->nunits, err);
     c->drv->close(leader);
     if (rc != CAIRN_OK)
         return rc;
     m->snapshot_identity = cairn_xstrdup(c->snap->identity);
     cairn_chunk_policy policy = {.chunk_bytes = c->o->chunk_bytes};
-    for (size_t i = 0; i < u->nobjects; i++)
-        cairn_chunk_plan(&u->objects[i], &policy);
-    c->work = cairn_chunk_schedule(u, &c->nwork);
+    uint32_t number = 0;
+    for (size_t u = 0; u < m->nunits; u++)
+        for (size_t i = 0; i < m->units[u].nobjects; i++) {
+            m->units[u].objects[i].number = ++number;
+            cairn_chunk_plan(&m->units[u].objects[i], &policy);
+        }
+    c->work = cairn_chunk_schedule(m->units, m->nunits, &c->nwork);
+    for (size_t i = 0; i < c->nwork; i++)
+        c->barrier_left += c->work[i].obj->nontransactional;
     return CAIRN_OK;
 }
 
 static int parallel_phase(backup_ctx *c, int jobs, cairn_error *err)
 {
+    c->jobs = jobs;
     c->identities = cairn_xcalloc((size_t)jobs, sizeof *c->identities);
     schema_job sj = {.c = c};
     pthread_t schema_thread;
@@ -325,8 +359,11 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         rc = list_and_plan(&c, err);
     if (rc == CAIRN_OK) {
         m->phase_snapshot = cairn_now() - t0;
-        cairn_info("backup %s: snapshot at %s (%s), %zu objects in %zu chunks, %d jobs", id,
-                   snap.position, snap.mode, m->units[0].nobjects, c.nwork, jobs);
+        size_t objects = 0;
+        for (size_t u = 0; u < m->nunits; u++)
+            objects += m->units[u].nobjects;
+        cairn_info("backup %s: snapshot at %s (%s), %zu units, %zu objects in %zu chunks, %d jobs",
+                   id, snap.position, snap.mode, m->nunits, objects, c.nwork, jobs);
         double t1 = cairn_now();
         rc = parallel_phase(&c, jobs, err);
         m->phase_parallel = cairn_now() - t1;

@@ -32,6 +32,8 @@ void cairn_object_clear(cairn_object *o)
 {
     free(o->schema);
     free(o->name);
+    free(o->split_key);
+    free(o->engine);
     for (size_t i = 0; i < o->ncolumns; i++)
         free(o->columns[i]);
     free(o->columns);

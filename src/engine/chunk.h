@@ -27,8 +27,9 @@ typedef struct cairn_work {
     uint64_t weight; /* estimated bytes */
 } cairn_work;
 
-/* Every chunk of the unit, heaviest first (ties keep catalog order).
+/* Every chunk of the unit: non-transactional tables first (they are dumped
+ * while the barrier holds), then heaviest first (ties keep catalog order).
  * The caller frees the array. */
-cairn_work *cairn_chunk_schedule(cairn_unit *unit, size_t *count);
+cairn_work *cairn_chunk_schedule(cairn_unit *units, size_t nunits, size_t *count);
 
 #endif

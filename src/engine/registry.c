@@ -11,7 +11,7 @@ int cairn_driver_check(const cairn_driver *d, cairn_error *err)
     const void *required[] = {
         (const void *)d->connect,           (const void *)d->close,
         (const void *)d->snapshot_open,     (const void *)d->snapshot_close,
-        (const void *)d->snapshot_join,     (const void *)d->list_unit,
+        (const void *)d->snapshot_join,     (const void *)d->list_units,
         (const void *)d->dump_schema,       (const void *)d->dump_chunk,
         (const void *)d->target_prepare,    (const void *)d->restore_schema,
         (const void *)d->load_begin,        (const void *)d->load_chunk,

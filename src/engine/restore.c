@@ -303,14 +303,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK) {
         cairn_strlcpy(res->id, c.m->id, sizeof res->id);
-        for (size_t u = 0; u < c.m->nunits; u++) {
-            size_t n = 0;
-            cairn_work *w = cairn_chunk_schedule(&c.m->units[u], &n);
-            c.work = cairn_xrealloc(c.work, (c.nwork + n) * sizeof *c.work);
-            memcpy(c.work + c.nwork, w, n * sizeof *w);
-            c.nwork += n;
-            free(w);
-        }
+        c.work = cairn_chunk_schedule(c.m->units, c.m->nunits, &c.nwork);
         double t = cairn_now();
         rc = verify_all(&c, err);
         res->t_verify = cairn_now() - t;

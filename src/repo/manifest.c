@@ -33,17 +33,29 @@ static json_t *object_json(const cairn_object *o)
         json_t *cj = file_json(&c->file);
         json_object_set_new(cj, "index", json_integer(c->index));
         json_object_set_new(cj, "rows", json_integer((json_int_t)c->rows));
-        if (c->split) {
+        if (c->split == CAIRN_SPLIT_PAGES) {
             json_object_set_new(cj, "page_lo", json_integer((json_int_t)c->page_lo));
             json_object_set_new(cj, "page_hi",
                                 c->page_hi ? json_integer((json_int_t)c->page_hi) : json_null());
+        } else if (c->split == CAIRN_SPLIT_KEY) {
+            json_object_set_new(cj, "key_lo",
+                                c->has_key_lo ? json_integer((json_int_t)c->key_lo) : json_null());
+            json_object_set_new(cj, "key_hi",
+                                c->has_key_hi ? json_integer((json_int_t)c->key_hi) : json_null());
         }
         json_array_append_new(chunks, cj);
     }
-    return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "number", (int)o->number, "schema",
-                     o->schema, "name", o->name, "kind", cairn_object_kind_name(o->kind), "rows",
-                     (json_int_t)o->rows, "bytes", (json_int_t)o->bytes, "columns", cols, "chunks",
-                     chunks);
+    json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:o, s:o}", "number", (int)o->number,
+                          "schema", o->schema, "name", o->name, "kind",
+                          cairn_object_kind_name(o->kind), "rows", (json_int_t)o->rows, "bytes",
+                          (json_int_t)o->bytes, "columns", cols, "chunks", chunks);
+    if (o->split_key)
+        json_object_set_new(j, "split_key", json_string(o->split_key));
+    if (o->engine)
+        json_object_set_new(j, "engine", json_string(o->engine));
+    if (o->nontransactional)
+        json_object_set_new(j, "nontransactional", json_true());
+    return j;
 }
 
 static json_t *unit_json(const cairn_unit *u)
@@ -84,6 +96,9 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
     json_object_set_new(root, "finished_at", str_or_null(m->finished_at));
     json_object_set_new(root, "start_position", str_or_null(m->start_position));
     json_object_set_new(root, "end_position", str_or_null(m->end_position));
+    json_object_set_new(root, "gtid", str_or_null(m->gtid));
+    if (m->barrier_seconds > 0)
+        json_object_set_new(root, "barrier_seconds", json_real(m->barrier_seconds));
     json_t *workers = json_array();
     for (size_t i = 0; i < m->nworker_snapshots; i++)
         json_array_append_new(workers, json_string(m->worker_snapshots[i]));
@@ -192,6 +207,7 @@ void cairn_manifest_clear(cairn_manifest *m)
     free(m->finished_at);
     free(m->start_position);
     free(m->end_position);
+    free(m->gtid);
     free(m->snapshot_mode);
     free(m->slot);
     free(m->snapshot_identity);

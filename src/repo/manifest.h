@@ -30,8 +30,10 @@ typedef struct cairn_manifest {
     char *finished_at;
     char *start_position;
     char *end_position;
-    char *snapshot_mode; /* "slot" | "exported" */
-    char *slot;          /* NULL when none */
+    char *gtid;             /* MariaDB GTID at the end position, NULL elsewhere */
+    double barrier_seconds; /* how long the snapshot's barrier was held; 0: none */
+    char *snapshot_mode;    /* "slot" | "exported" */
+    char *slot;             /* NULL when none */
     char *snapshot_identity;
     char **worker_snapshots;
     size_t nworker_snapshots;

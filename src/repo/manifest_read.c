@@ -43,6 +43,21 @@ static int get_u64(ctx *c, json_t *o, const char *key, int required, uint64_t *o
     return 0;
 }
 
+/* An optional signed integer: null means unbounded. */
+static int get_i64(ctx *c, json_t *o, const char *key, int64_t *out, int *present)
+{
+    json_t *v = json_object_get(o, key);
+    *out = 0;
+    *present = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return fail(c, key, "is not an integer");
+    *out = (int64_t)json_integer_value(v);
+    *present = 1;
+    return 0;
+}
+
 static void copy_fixed(json_t *o, const char *key, char *dst, size_t cap)
 {
     json_t *v = json_object_get(o, key);
@@ -90,6 +105,9 @@ static int read_object(ctx *c, json_t *o, cairn_object *obj)
         get_u64(c, o, "rows", 0, &obj->rows) || get_u64(c, o, "bytes", 0, &obj->bytes))
         return free(kind), -1;
     obj->number = (uint32_t)number;
+    if (get_str(c, o, "split_key", 0, &obj->split_key) || get_str(c, o, "engine", 0, &obj->engine))
+        return -1;
+    obj->nontransactional = json_is_true(json_object_get(o, "nontransactional"));
     int bad_kind = cairn_object_kind_parse(kind, &obj->kind);
     free(kind);
     if (bad_kind)
@@ -117,9 +135,14 @@ static int read_object(ctx *c, json_t *o, cairn_object *obj)
             return -1;
         ch->index = (uint32_t)index;
         if (json_object_get(cj, "page_lo")) {
-            ch->split = 1;
+            ch->split = CAIRN_SPLIT_PAGES;
             if (get_u64(c, cj, "page_lo", 1, &ch->page_lo) ||
                 get_u64(c, cj, "page_hi", 0, &ch->page_hi))
+                return -1;
+        } else if (json_object_get(cj, "key_lo") || json_object_get(cj, "key_hi")) {
+            ch->split = CAIRN_SPLIT_KEY;
+            if (get_i64(c, cj, "key_lo", &ch->key_lo, &ch->has_key_lo) ||
+                get_i64(c, cj, "key_hi", &ch->key_hi, &ch->has_key_hi))
                 return -1;
         }
     }
@@ -203,6 +226,7 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
         get_str(&c, root, "finished_at", 0, &m->finished_at) ||
         get_str(&c, root, "start_position", 0, &m->start_position) ||
         get_str(&c, root, "end_position", 0, &m->end_position) ||
+        get_str(&c, root, "gtid", 0, &m->gtid) ||
         get_str(&c, root, "compression", 1, &m->compression))
         goto bad;
     json_t *src = json_object_get(root, "source");
@@ -227,6 +251,7 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
     }
     c.where = "";
     m->jobs = (int)json_integer_value(json_object_get(root, "jobs"));
+    m->barrier_seconds = json_number_value(json_object_get(root, "barrier_seconds"));
     m->duration = json_number_value(json_object_get(root, "duration_seconds"));
     json_t *ph = json_object_get(root, "phases");
     m->phase_snapshot = json_number_value(json_object_get(ph, "snapshot"));

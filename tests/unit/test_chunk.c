@@ -115,7 +115,7 @@ static void schedule_is_largest_first(void **state)
         cairn_chunk_plan(&objs[i], &p);
     cairn_unit u = {.objects = objs, .nobjects = 3};
     size_t n = 0;
-    cairn_work *w = cairn_chunk_schedule(&u, &n);
+    cairn_work *w = cairn_chunk_schedule(&u, 1, &n);
     assert_int_equal(n, 12);
     for (size_t i = 0; i + 1 < n; i++)
         assert_true(w[i].weight >= w[i + 1].weight);
@@ -124,6 +124,98 @@ static void schedule_is_largest_first(void **state)
     assert_int_equal(w[11].obj->number, 1);
     free(w);
     for (int i = 0; i < 3; i++)
+        free(objs[i].chunks);
+}
+
+static cairn_object keyed(uint64_t bytes, int64_t lo, int64_t hi)
+{
+    cairn_object o = {.number = 1, .bytes = bytes, .kind = CAIRN_OBJ_TABLE};
+    o.split_key = "id";
+    o.key_min = lo;
+    o.key_max = hi;
+    return o;
+}
+
+/* Key ranges: the first chunk unbounded below, the last above, the rest
+ * contiguous and increasing; every key in [min, max] in exactly one. */
+static void assert_key_cover(const cairn_object *o)
+{
+    assert_true(o->nchunks >= 1);
+    if (o->nchunks == 1)
+        return;
+    assert_false(o->chunks[0].has_key_lo);
+    assert_false(o->chunks[o->nchunks - 1].has_key_hi);
+    for (size_t i = 0; i < o->nchunks; i++) {
+        assert_int_equal(o->chunks[i].split, CAIRN_SPLIT_KEY);
+        if (i > 0) {
+            assert_true(o->chunks[i].has_key_lo);
+            assert_true(o->chunks[i - 1].key_hi == o->chunks[i].key_lo);
+        }
+        if (i + 1 < o->nchunks) {
+            assert_true(o->chunks[i].has_key_hi);
+            assert_true(o->chunks[i].key_hi > o->chunks[i].key_lo || i == 0);
+        }
+    }
+    assert_true(o->chunks[o->nchunks - 1].key_lo <= o->key_max);
+}
+
+static void key_ranges_split_by_size(void **state)
+{
+    (void)state;
+    cairn_chunk_policy p = {.chunk_bytes = 100};
+    cairn_object o = keyed(1000, 1, 1000000);
+    cairn_chunk_plan(&o, &p);
+    assert_int_equal(o.nchunks, 10);
+    assert_key_cover(&o);
+    free(o.chunks);
+}
+
+static void sparse_keys_do_not_explode(void **state)
+{
+    (void)state;
+    /* three rows with keys 1, 2^40 and 2^62: the count follows the size */
+    cairn_chunk_policy p = {.chunk_bytes = 100};
+    cairn_object o = keyed(350, 1, (int64_t)1 << 62);
+    cairn_chunk_plan(&o, &p);
+    assert_int_equal(o.nchunks, 4);
+    assert_key_cover(&o);
+    free(o.chunks);
+}
+
+static void extreme_and_tiny_key_spans(void **state)
+{
+    (void)state;
+    cairn_chunk_policy p = {.chunk_bytes = 10};
+    cairn_object o = keyed(1000, INT64_MIN, INT64_MAX);
+    cairn_chunk_plan(&o, &p);
+    assert_int_equal(o.nchunks, 100);
+    assert_key_cover(&o);
+    free(o.chunks);
+    o = keyed(1000, -5, -3); /* three keys, big rows: at most three chunks */
+    cairn_chunk_plan(&o, &p);
+    assert_true(o.nchunks <= 3);
+    assert_key_cover(&o);
+    free(o.chunks);
+    o = keyed(1000, 7, 7);
+    cairn_chunk_plan(&o, &p);
+    assert_int_equal(o.nchunks, 1);
+    free(o.chunks);
+}
+
+static void nontransactional_first(void **state)
+{
+    (void)state;
+    cairn_chunk_policy p = {.chunk_bytes = 100};
+    cairn_object objs[2] = {table(1, 1000, 100), table(2, 10, 1)};
+    objs[1].nontransactional = 1;
+    for (int i = 0; i < 2; i++)
+        cairn_chunk_plan(&objs[i], &p);
+    cairn_unit u = {.objects = objs, .nobjects = 2};
+    size_t n = 0;
+    cairn_work *w = cairn_chunk_schedule(&u, 1, &n);
+    assert_int_equal(w[0].obj->number, 2);
+    free(w);
+    for (int i = 0; i < 2; i++)
         free(objs[i].chunks);
 }
 
@@ -137,6 +229,10 @@ int main(void)
         cmocka_unit_test(max_chunks_caps),
         cmocka_unit_test(matview_has_no_chunks),
         cmocka_unit_test(schedule_is_largest_first),
+        cmocka_unit_test(key_ranges_split_by_size),
+        cmocka_unit_test(sparse_keys_do_not_explode),
+        cmocka_unit_test(extreme_and_tiny_key_spans),
+        cmocka_unit_test(nontransactional_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,12 +66,12 @@ static cairn_manifest *sample(void)
     o->columns[1] = cairn_xstrdup("weird \"col\"");
     o->nchunks = 2;
     o->chunks = cairn_xcalloc(2, sizeof *o->chunks);
-    o->chunks[0].split = 1;
+    o->chunks[0].split = CAIRN_SPLIT_PAGES;
     o->chunks[0].page_hi = 10;
     o->chunks[0].rows = 5;
     fill_file(&o->chunks[0].file, "data/000007.0000.zst", 2);
     o->chunks[1].index = 1;
-    o->chunks[1].split = 1;
+    o->chunks[1].split = CAIRN_SPLIT_PAGES;
     o->chunks[1].page_lo = 10;
     o->chunks[1].rows = 7;
     fill_file(&o->chunks[1].file, "data/000007.0001.zst", 3);
