@@ -16,7 +16,8 @@ dir=${2:?usage: mariadb.sh start|stop DIR [PORT] [SERVER_ID]}
 
 case "$cmd" in
 start)
-    port=${3:-$((20000 + RANDOM % 20000))}
+    port=${3:-}
+    [ -n "$port" ] || port=$((20000 + RANDOM % 20000))
     server_id=${4:-$((1 + RANDOM % 1000))}
     mkdir -p "$dir/data" "$dir/binlog" "$dir/tmp"
     owner=$(id -un)
@@ -48,7 +49,9 @@ CNF
     chmod 644 "$dir/my.cnf"
     mariadb-install-db --defaults-file="$dir/my.cnf" --auth-root-authentication-method=socket \
         >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
-    (cd / && nohup mariadbd --defaults-file="$dir/my.cnf" >/dev/null 2>&1 &)
+    # exec: the server itself gets the redirections, so no shell of ours
+    # keeps a caller's pipe open (this script runs inside $(...))
+    (cd / && exec mariadbd --defaults-file="$dir/my.cnf" </dev/null >/dev/null 2>&1) &
     for _ in $(seq 1 120); do
         mariadb-admin --no-defaults --socket="$dir/mariadb.sock" -uroot ping >/dev/null 2>&1 && break
         sleep 0.25
@@ -56,6 +59,7 @@ CNF
     mariadb-admin --no-defaults --socket="$dir/mariadb.sock" -uroot ping >/dev/null 2>&1 \
         || { cat "$dir/error.log" >&2; exit 1; }
     mariadb --no-defaults --socket="$dir/mariadb.sock" -uroot <<SQL
+DROP DATABASE IF EXISTS test;
 CREATE USER 'cairn'@'%' IDENTIFIED BY 'cairn';
 GRANT ALL PRIVILEGES ON *.* TO 'cairn'@'%' WITH GRANT OPTION;
 CREATE USER 'cairn'@'localhost' IDENTIFIED BY 'cairn';

@@ -49,8 +49,8 @@ int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **uni
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
-int pg_target_prepare(const char *uri, const cairn_identity *source,
-                      const cairn_restore_flags *flags, cairn_error *err);
+int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
+                      size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
 int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err);
 int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);

@@ -116,9 +116,11 @@ static int drop_database(const char *uri, const char *dbname, cairn_error *err)
     return CAIRN_OK;
 }
 
-int pg_target_prepare(const char *uri, const cairn_identity *source,
-                      const cairn_restore_flags *flags, cairn_error *err)
+int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
+                      size_t nunits, const cairn_restore_flags *flags, cairn_error *err)
 {
+    (void)units; /* one unit: the database the URI names */
+    (void)nunits;
     char *dbname = NULL;
     if (target_dbname(uri, &dbname, err) != CAIRN_OK)
         return err->code;

@@ -88,8 +88,8 @@ typedef struct cairn_driver {
 
     /* Restore: make sure the target exists and is empty (with flags->clean:
      * drop and recreate it when it is not). */
-    int (*target_prepare)(const char *uri, const cairn_identity *source,
-                          const cairn_restore_flags *flags, cairn_error *err);
+    int (*target_prepare)(const char *uri, const cairn_identity *source, const cairn_unit *units,
+                          size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
     /* Apply a section ("pre-data", "post-data") of the schema archive at path. */
     int (*restore_schema)(const char *uri, const char *archive_path, const char *section,
                           const cairn_restore_flags *flags, cairn_error *err);
@@ -107,5 +107,6 @@ const cairn_driver *cairn_driver_by_name(const char *name);
 int cairn_driver_check(const cairn_driver *d, cairn_error *err);
 
 extern const cairn_driver cairn_postgres_driver;
+extern const cairn_driver cairn_mariadb_driver;
 
 #endif

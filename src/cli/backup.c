@@ -69,7 +69,7 @@ static json_t *summary_json(const cairn_manifest *m)
     json_t *warnings = json_array();
     for (size_t i = 0; i < m->nwarnings; i++)
         json_array_append_new(warnings, json_string(m->warnings[i]));
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, "
         "s:f, s:{s:f, s:f, s:f}, s:s, s:s, s:o, s:o}",
         "id", m->id, "type", m->type, "status", m->status, "tag",
@@ -81,6 +81,9 @@ static json_t *summary_json(const cairn_manifest *m)
         m->duration, "phases", "snapshot", m->phase_snapshot, "parallel", m->phase_parallel,
         "sequential", m->phase_sequential, "started_at", m->started_at, "finished_at",
         m->finished_at, "warnings", warnings, "units", json_integer((json_int_t)m->nunits));
+    json_object_set_new(j, "gtid", m->gtid ? json_string(m->gtid) : json_null());
+    json_object_set_new(j, "barrier_seconds", json_real(m->barrier_seconds));
+    return j;
 }
 
 int cairn_cmd_backup(int argc, char **argv)

@@ -21,7 +21,7 @@ static const char usage[] =
 
 static json_t *entry(const cairn_manifest *m)
 {
-    return json_pack(
+    json_t *j = json_pack(
         "{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:o, s:f, s:s}", "id", m->id,
         "type", m->type, "parent", m->parent ? json_string(m->parent) : json_null(), "status",
         m->status, "start_position",
@@ -32,6 +32,8 @@ static json_t *entry(const cairn_manifest *m)
         (json_int_t)m->raw_bytes, "stored_bytes", (json_int_t)m->stored_bytes, "units",
         (json_int_t)m->nunits, "tag", m->tag ? json_string(m->tag) : json_null(),
         "duration_seconds", m->duration, "database", m->source.database);
+    json_object_set_new(j, "gtid", m->gtid ? json_string(m->gtid) : json_null());
+    return j;
 }
 
 int cairn_cmd_list(int argc, char **argv)

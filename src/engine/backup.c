@@ -247,8 +247,11 @@ static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
     m->end_position = cairn_xstrdup(c->snap->position);
     m->gtid = c->snap->gtid[0] ? cairn_xstrdup(c->snap->gtid) : NULL;
     c->barrier_start = cairn_now();
-    if (strcmp(c->snap->mode, "slot") != 0)
+    if (strcmp(c->snap->mode, "exported") == 0)
         cairn_manifest_add_warning(m, "no replication slot: this backup cannot start a chain "
+                                      "of increments");
+    else if (strcmp(c->snap->mode, "nobinlog") == 0)
+        cairn_manifest_add_warning(m, "the binary log is off: this backup cannot start a chain "
                                       "of increments");
     return CAIRN_OK;
 }

@@ -4,7 +4,7 @@
 #include "cairn/driver.h"
 #include "util/uri.h"
 
-static const cairn_driver *const drivers[] = {&cairn_postgres_driver, NULL};
+static const cairn_driver *const drivers[] = {&cairn_postgres_driver, &cairn_mariadb_driver, NULL};
 
 int cairn_driver_check(const cairn_driver *d, cairn_error *err)
 {

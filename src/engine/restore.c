@@ -256,7 +256,8 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
         .no_owner = o->no_owner, .clean = o->clean, .jobs = o->jobs > 0 ? o->jobs : 2};
     char *dir = NULL, *path = NULL;
     double t = cairn_now();
-    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, &flags, err);
+    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->m->units, c->m->nunits, &flags,
+                                    err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
     if (c->m->has_schema)

@@ -94,3 +94,58 @@ assert_same_database() {
 json_get() { # JSON jq-filter
     echo "$1" | jq -r "$2"
 }
+
+# --- MariaDB -----------------------------------------------------------
+
+mdb() { # PORT SQL...
+    local port=$1; shift
+    mariadb --no-defaults -h127.0.0.1 -P"$port" -ucairn -pcairn -N -B "$@"
+}
+
+muri() { echo "mariadb://cairn:cairn@127.0.0.1:$1/${2:-}"; }
+
+# Every table's rows (sorted, so keyless duplicates count) and every
+# object's SHOW CREATE, for the databases a backup holds.
+mdb_digest() { # PORT
+    local port=$1 db name type
+    mdb "$port" -e "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN
+                    ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1" |
+    while IFS= read -r db; do
+        echo "database $db: $(mdb "$port" -e "SHOW CREATE DATABASE \`${db//\`/\`\`}\`" | cut -f2-)"
+        mdb "$port" -e "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES
+                        WHERE TABLE_SCHEMA = '${db//\'/\'\'}' ORDER BY 1" |
+        while IFS=$'\t' read -r name type; do
+            local q="\`${db//\`/\`\`}\`.\`${name//\`/\`\`}\`"
+            case "$type" in
+            VIEW) echo "view $q: $(mdb "$port" -e "SHOW CREATE VIEW $q" | cut -f2)" ;;
+            SEQUENCE) echo "sequence $q: $(mdb "$port" -e "SHOW CREATE SEQUENCE $q" | cut -f2) next $(mdb "$port" -e "SELECT next_not_cached_value FROM $q")" ;;
+            *)
+                echo "table $q: $(mdb "$port" -e "SHOW CREATE TABLE $q" | cut -f2 | sha256sum | cut -c1-16)"
+                echo "rows $q: $(mdb "$port" -e "SELECT * FROM $q" | LC_ALL=C sort | sha256sum | cut -c1-16) $(mdb "$port" -e "SELECT COUNT(*) FROM $q")"
+                ;;
+            esac
+        done
+        mdb "$port" -e "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES
+                        WHERE ROUTINE_SCHEMA = '${db//\'/\'\'}' ORDER BY 1, 2" |
+        while IFS=$'\t' read -r type name; do
+            echo "$type $name: $(mdb "$port" -e "SHOW CREATE $type \`${db//\`/\`\`}\`.\`$name\`" | cut -f2,3)"
+        done
+        mdb "$port" -e "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '${db//\'/\'\'}' ORDER BY 1" |
+        while IFS= read -r name; do
+            echo "trigger $name: $(mdb "$port" -e "SHOW CREATE TRIGGER \`${db//\`/\`\`}\`.\`$name\`" | cut -f2,3)"
+        done
+        mdb "$port" -e "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '${db//\'/\'\'}' ORDER BY 1" |
+        while IFS= read -r name; do
+            echo "event $name: $(mdb "$port" -e "SHOW CREATE EVENT \`${db//\`/\`\`}\`.\`$name\`" | cut -f2,3,4)"
+        done
+    done
+}
+
+assert_same_mariadb() { # PORT-A PORT-B
+    local a b
+    a=$(mdb_digest "$1") b=$(mdb_digest "$2")
+    [ -n "$a" ] || fail "no databases on port $1"
+    if [ "$a" != "$b" ]; then
+        fail "server $2 differs from $1:"$'\n'"$(diff <(echo "$a") <(echo "$b") | head -30)"
+    fi
+}

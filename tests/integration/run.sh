@@ -17,11 +17,18 @@ chmod 755 "$tmp"
 cleanup() {
     [ -n "${WRITER_PID:-}" ] && kill "$WRITER_PID" 2>/dev/null || true
     "$root/scripts/pg.sh" stop "$tmp/pg" || true
+    "$root/scripts/mariadb.sh" stop "$tmp/mdb_a" || true
+    "$root/scripts/mariadb.sh" stop "$tmp/mdb_b" || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 # shellcheck disable=SC1090
 . "$("$root/scripts/pg.sh" start "$tmp/pg")"
+# two MariaDB servers: the source and a disaster-recovery target
+. "$("$root/scripts/mariadb.sh" start "$tmp/mdb_a" "" 11)"
+export MDB_A=$CAIRN_MARIADB_PORT
+. "$("$root/scripts/mariadb.sh" start "$tmp/mdb_b" "" 12)"
+export MDB_B=$CAIRN_MARIADB_PORT
 export PGOPTIONS="-c client_min_messages=warning"
 export WORK="$tmp/work" FIXTURES="$root/tests/fixtures" ROOT="$root"
 mkdir -p "$WORK"

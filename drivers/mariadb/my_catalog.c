@@ -1,0 +1,214 @@
+/* Listing what a MariaDB server holds, on a connection inside the
+ * snapshot: one unit per database, its base tables with engine, size,
+ * columns (generated ones left out) and an integer primary key to split
+ * on, and its sequences' values. */
+#include <errno.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mariadb/my_int.h"
+#include "util/text.h"
+
+static const char *const system_dbs =
+    "('mysql', 'information_schema', 'performance_schema', 'sys')";
+
+static int list_databases(MYSQL *my, const cairn_snapshot *snap, char ***names, size_t *n,
+                          cairn_error *err)
+{
+    char *sql;
+    if (snap->source.database[0]) {
+        char *lit = my_literal(my, snap->source.database);
+        sql = cairn_xasprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                              "WHERE SCHEMA_NAME = %s",
+                              lit);
+        free(lit);
+    } else {
+        sql = cairn_xasprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+                              "WHERE SCHEMA_NAME NOT IN %s ORDER BY SCHEMA_NAME",
+                              system_dbs);
+    }
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    *n = 0;
+    *names = cairn_xcalloc(mysql_num_rows(res) + 1, sizeof **names);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res)))
+        (*names)[(*n)++] = cairn_xstrdup(row[0]);
+    mysql_free_result(res);
+    if (*n == 0 && snap->source.database[0]) {
+        cairn_error_set(err, CAIRN_ERR, "database \"%s\" does not exist", snap->source.database);
+        return cairn_error_hint(err, "check the database name in the URI, or leave it out to "
+                                     "back up every database");
+    }
+    return CAIRN_OK;
+}
+
+/* MIN and MAX of the split key, under the snapshot.  A key whose values do
+ * not fit a signed 64-bit integer is not split on. */
+static int key_range(MYSQL *my, cairn_object *o, cairn_error *err)
+{
+    char *db = my_ident(o->schema), *t = my_ident(o->name), *k = my_ident(o->split_key);
+    char *sql = cairn_xasprintf("SELECT CAST(MIN(%s) AS CHAR), CAST(MAX(%s) AS CHAR) FROM %s.%s", k,
+                                k, db, t);
+    free(db);
+    free(t);
+    free(k);
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    char *end1 = NULL, *end2 = NULL;
+    if (row && row[0] && row[1]) {
+        errno = 0;
+        long long lo = strtoll(row[0], &end1, 10);
+        long long hi = strtoll(row[1], &end2, 10);
+        if (!errno && !*end1 && !*end2) {
+            o->key_min = lo;
+            o->key_max = hi;
+        } else {
+            free(o->split_key);
+            o->split_key = NULL;
+        }
+    } else {
+        free(o->split_key); /* empty table */
+        o->split_key = NULL;
+    }
+    mysql_free_result(res);
+    return CAIRN_OK;
+}
+
+static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
+{
+    char *lit = my_literal(my, u->name);
+    char *sql =
+        cairn_xasprintf("SELECT t.TABLE_NAME, t.ENGINE, COALESCE(t.DATA_LENGTH, 0), "
+                        "  (SELECT s.COLUMN_NAME FROM information_schema.STATISTICS s "
+                        "   JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = s.TABLE_SCHEMA "
+                        "     AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
+                        "   WHERE s.TABLE_SCHEMA = t.TABLE_SCHEMA AND s.TABLE_NAME = t.TABLE_NAME "
+                        "     AND s.INDEX_NAME = 'PRIMARY' "
+                        "   GROUP BY s.INDEX_NAME HAVING COUNT(*) = 1 AND MAX(c.DATA_TYPE) IN "
+                        "     ('tinyint', 'smallint', 'mediumint', 'int', 'bigint')) "
+                        "FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = %s "
+                        "  AND t.TABLE_TYPE = 'BASE TABLE' ORDER BY t.TABLE_NAME",
+                        lit);
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK) {
+        free(lit);
+        return rc;
+    }
+    u->objects = cairn_xcalloc(mysql_num_rows(res) + 1, sizeof *u->objects);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        cairn_object *o = &u->objects[u->nobjects++];
+        o->schema = cairn_xstrdup(u->name);
+        o->name = cairn_xstrdup(row[0]);
+        o->kind = CAIRN_OBJ_TABLE;
+        o->engine = cairn_xstrdup(row[1] ? row[1] : "");
+        o->nontransactional = !row[1] || strcasecmp(row[1], "InnoDB") != 0;
+        o->bytes = strtoull(row[2], NULL, 10);
+        o->split_key = row[3] ? cairn_xstrdup(row[3]) : NULL;
+    }
+    mysql_free_result(res);
+    /* columns that LOAD DATA can fill: every column but generated ones */
+    sql = cairn_xasprintf("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+                          "WHERE TABLE_SCHEMA = %s AND IS_GENERATED = 'NEVER' "
+                          "ORDER BY TABLE_NAME, ORDINAL_POSITION",
+                          lit);
+    free(lit);
+    rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    while ((row = mysql_fetch_row(res)))
+        for (size_t i = 0; i < u->nobjects; i++) {
+            cairn_object *o = &u->objects[i];
+            if (strcmp(o->name, row[0]) != 0)
+                continue;
+            o->columns = cairn_xrealloc(o->columns, (o->ncolumns + 1) * sizeof *o->columns);
+            o->columns[o->ncolumns++] = cairn_xstrdup(row[1]);
+            break;
+        }
+    mysql_free_result(res);
+    for (size_t i = 0; i < u->nobjects; i++)
+        if (u->objects[i].split_key && key_range(my, &u->objects[i], err) != CAIRN_OK)
+            return err->code;
+    return CAIRN_OK;
+}
+
+static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
+{
+    char *lit = my_literal(my, u->name);
+    char *sql = cairn_xasprintf("SELECT TABLE_NAME FROM information_schema.TABLES "
+                                "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'SEQUENCE' "
+                                "ORDER BY TABLE_NAME",
+                                lit);
+    free(lit);
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK)
+        return rc;
+    u->sequences = cairn_xcalloc(mysql_num_rows(res) + 1, sizeof *u->sequences);
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        cairn_sequence *s = &u->sequences[u->nsequences++];
+        s->schema = cairn_xstrdup(u->name);
+        s->name = cairn_xstrdup(row[0]);
+        char *db = my_ident(u->name), *t = my_ident(row[0]);
+        char *q = cairn_xasprintf("SELECT CAST(next_not_cached_value AS CHAR) FROM %s.%s", db, t);
+        free(db);
+        free(t);
+        MYSQL_RES *v = NULL;
+        rc = my_query(my, q, &v, err);
+        free(q);
+        if (rc != CAIRN_OK) {
+            mysql_free_result(res);
+            return cairn_error_prefix(err, "sequence %s.%s", u->name, s->name);
+        }
+        MYSQL_ROW vr = mysql_fetch_row(v);
+        s->last_value = vr && vr[0] ? strtoll(vr[0], NULL, 10) : 0;
+        s->is_called = 0; /* SETVAL(seq, next_not_cached_value, 0) */
+        mysql_free_result(v);
+    }
+    mysql_free_result(res);
+    return CAIRN_OK;
+}
+
+int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
+                  cairn_error *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    *units = NULL;
+    *count = 0;
+    if (list_databases(conn->my, snap, &names, &n, err) != CAIRN_OK)
+        return err->code;
+    cairn_unit *u = cairn_xcalloc(n + 1, sizeof *u);
+    *units = u;
+    for (size_t i = 0; i < n; i++) {
+        u[i].name = names[i];
+        u[i].kind = cairn_xstrdup("database");
+        u[i].status = cairn_xstrdup("complete");
+        u[i].position = cairn_xstrdup(snap->position);
+        (*count)++;
+        if (list_tables(conn->my, &u[i], err) != CAIRN_OK ||
+            list_sequences(conn->my, &u[i], err) != CAIRN_OK) {
+            for (size_t k = i + 1; k < n; k++)
+                free(names[k]);
+            free(names);
+            return cairn_error_prefix(err, "database %s", u[i].name);
+        }
+    }
+    free(names);
+    return CAIRN_OK;
+}

@@ -1,0 +1,25 @@
+/* The MariaDB driver table. */
+#include "mariadb/my_int.h"
+
+static const char *const schemes[] = {"mariadb", "mysql", NULL};
+
+const cairn_driver cairn_mariadb_driver = {
+    .name = "mariadb",
+    .schemes = schemes,
+    .features = 0,
+    .schema_suffix = "json",
+    .connect = my_drv_connect,
+    .close = my_drv_close,
+    .snapshot_open = my_snapshot_open,
+    .snapshot_release = my_snapshot_release,
+    .snapshot_close = my_snapshot_close,
+    .snapshot_join = my_snapshot_join,
+    .list_units = my_list_units,
+    .dump_schema = my_dump_schema,
+    .dump_chunk = my_dump_chunk,
+    .target_prepare = my_target_prepare,
+    .restore_schema = my_restore_schema,
+    .load_begin = my_load_begin,
+    .load_chunk = my_load_chunk,
+    .restore_sequences = my_restore_sequences,
+};

@@ -1,0 +1,200 @@
+/* Restoring a MariaDB backup's schema and preparing the target server. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mariadb/my_int.h"
+#include "util/log.h"
+#include "util/text.h"
+
+static int exists_database(MYSQL *my, const char *db, int *exists, cairn_error *err)
+{
+    char *lit = my_literal(my, db);
+    char *sql = cairn_xasprintf("SELECT COUNT(*) FROM information_schema.SCHEMATA "
+                                "WHERE SCHEMA_NAME = %s",
+                                lit);
+    free(lit);
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc == CAIRN_OK) {
+        MYSQL_ROW row = mysql_fetch_row(res);
+        *exists = row && atoi(row[0]) > 0;
+        mysql_free_result(res);
+    }
+    return rc;
+}
+
+int my_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
+                      size_t nunits, const cairn_restore_flags *flags, cairn_error *err)
+{
+    (void)source;
+    char *wanted = my_uri_database(uri);
+    if (wanted && (nunits != 1 || strcmp(wanted, units[0].name) != 0)) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "the target URI names database \"%s\", but the backup holds %s%s%s", wanted,
+                        nunits == 1 ? "\"" : "several databases", nunits == 1 ? units[0].name : "",
+                        nunits == 1 ? "\"" : "");
+        free(wanted);
+        return cairn_error_hint(err, "restoring under another name is not available yet: give "
+                                     "the target without a database (mariadb://user@host:port/)");
+    }
+    free(wanted);
+    MYSQL *my = NULL;
+    if (my_connect(uri, &my, err) != CAIRN_OK)
+        return err->code;
+    int rc = CAIRN_OK;
+    for (size_t i = 0; rc == CAIRN_OK && i < nunits; i++) {
+        int exists = 0;
+        rc = exists_database(my, units[i].name, &exists, err);
+        if (rc != CAIRN_OK || !exists)
+            continue;
+        if (!flags->clean) {
+            cairn_error_set(err, CAIRN_ERR, "the target already holds a database \"%s\"",
+                            units[i].name);
+            rc = cairn_error_hint(err, "restore to another server, drop it first, or add --clean "
+                                       "to drop and recreate it");
+            break;
+        }
+        char *q = my_ident(units[i].name);
+        char *sql = cairn_xasprintf("DROP DATABASE %s", q);
+        free(q);
+        rc = my_exec(my, sql, err);
+        free(sql);
+        if (rc == CAIRN_OK)
+            cairn_info("dropped database \"%s\" (--clean)", units[i].name);
+    }
+    mysql_close(my);
+    return rc;
+}
+
+/* Runs one definition under the sql_mode (and time zone) it was made with. */
+static int apply(MYSQL *my, json_t *item, cairn_error *err)
+{
+    const char *create = json_string_value(json_object_get(item, "create"));
+    const char *mode = json_string_value(json_object_get(item, "sql_mode"));
+    const char *tz = json_string_value(json_object_get(item, "time_zone"));
+    if (!create)
+        return cairn_error_set(err, CAIRN_EVERIFY, "schema archive: an object has no definition");
+    char *lit = my_literal(my, mode ? mode : "");
+    char *tzl = my_literal(my, tz ? tz : "+00:00");
+    char *set = cairn_xasprintf("SET SESSION sql_mode = %s, time_zone = %s", lit, tzl);
+    free(lit);
+    free(tzl);
+    int rc = my_exec(my, set, err);
+    free(set);
+    if (rc == CAIRN_OK && mysql_real_query(my, create, (unsigned long)strlen(create)) != 0)
+        rc = my_error(my, err, "create failed");
+    return rc;
+}
+
+static int use_database(MYSQL *my, const char *db, cairn_error *err)
+{
+    char *q = my_ident(db);
+    char *sql = cairn_xasprintf("USE %s", q);
+    free(q);
+    int rc = my_exec(my, sql, err);
+    free(sql);
+    return rc;
+}
+
+static int apply_all(MYSQL *my, json_t *db, const char *key, cairn_error *err)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(db, key), i, item)
+    {
+        if (apply(my, item, err) != CAIRN_OK)
+            return cairn_error_prefix(err, "%s %s", key,
+                                      json_string_value(json_object_get(item, "name")));
+    }
+    return CAIRN_OK;
+}
+
+/* Views may read other views: create what can be created, then retry the
+ * rest, until everything exists or a round makes no progress. */
+static int apply_views(MYSQL *my, json_t *db, cairn_error *err)
+{
+    json_t *views = json_object_get(db, "views");
+    size_t n = json_array_size(views), left = n;
+    char *done = cairn_xcalloc(n + 1, 1);
+    int rc = CAIRN_OK;
+    while (left > 0 && rc == CAIRN_OK) {
+        size_t made = 0;
+        cairn_error last = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                continue;
+            cairn_error e = {0};
+            if (apply(my, json_array_get(views, i), &e) == CAIRN_OK) {
+                done[i] = 1;
+                made++;
+                left--;
+            } else {
+                last = e;
+                cairn_error_prefix(
+                    &last, "view %s",
+                    json_string_value(json_object_get(json_array_get(views, i), "name")));
+            }
+        }
+        if (made == 0) {
+            *err = last;
+            rc = err->code ? err->code : CAIRN_ERR;
+        }
+    }
+    free(done);
+    return rc;
+}
+
+int my_restore_schema(const char *uri, const char *archive_path, const char *section,
+                      const cairn_restore_flags *flags, cairn_error *err)
+{
+    (void)flags;
+    json_error_t jerr;
+    json_t *doc = json_load_file(archive_path, 0, &jerr);
+    if (!doc)
+        return cairn_error_set(err, CAIRN_EVERIFY, "schema archive is not readable: %s", jerr.text);
+    MYSQL *my = NULL;
+    int rc = my_connect(uri, &my, err);
+    if (rc == CAIRN_OK)
+        rc = my_exec(my, "SET NAMES utf8mb4; ", err) == CAIRN_OK
+                 ? my_exec(my, "SET SESSION foreign_key_checks = 0", err)
+                 : err->code;
+    int pre = strcmp(section, "pre-data") == 0;
+    size_t i;
+    json_t *db;
+    json_array_foreach(json_object_get(doc, "databases"), i, db)
+    {
+        if (rc != CAIRN_OK)
+            break;
+        const char *name = json_string_value(json_object_get(db, "name"));
+        if (pre) {
+            rc = apply(my, db, err);
+            if (rc == CAIRN_OK)
+                rc = use_database(my, name, err);
+            if (rc == CAIRN_OK)
+                rc = apply_all(my, db, "tables", err);
+            if (rc == CAIRN_OK)
+                rc = apply_all(my, db, "sequences", err);
+        } else {
+            rc = use_database(my, name, err);
+            if (rc == CAIRN_OK)
+                rc = apply_views(my, db, err);
+            if (rc == CAIRN_OK)
+                rc = apply_all(my, db, "routines", err);
+            if (rc == CAIRN_OK)
+                rc = apply_all(my, db, "triggers", err);
+            if (rc == CAIRN_OK)
+                rc = apply_all(my, db, "events", err);
+        }
+        if (rc != CAIRN_OK)
+            cairn_error_prefix(err, "database %s", name);
+    }
+    if (my)
+        mysql_close(my);
+    json_decref(doc);
+    if (rc != CAIRN_OK)
+        cairn_error_prefix(err, "restoring the schema (%s)", section);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/* The MariaDB snapshot protocol.
+ *
+ * DESIGN: the leader refuses to start while a long query runs (a barrier
+ * would queue behind it and stall the server), then takes the shortest
+ * barrier MariaDB offers: BACKUP STAGE START, BLOCK_DDL, BLOCK_COMMIT.
+ * Nothing commits and no DDL runs, so the binlog position read now
+ * (SHOW MASTER STATUS, @@gtid_binlog_pos) is the backup's instant.  Each
+ * worker runs START TRANSACTION WITH CONSISTENT SNAPSHOT while the barrier
+ * holds and proves its position with binlog_snapshot_file/position, which
+ * must equal the leader's.  The engine releases the barrier (BACKUP STAGE
+ * END) once every worker has joined, the schema is read and the
+ * non-transactional tables (Aria, MyISAM: not covered by a snapshot) are
+ * dumped; InnoDB data is then read from the snapshots while the server
+ * runs freely.  The time the barrier was held is recorded.
+ *
+ * MySQL 8 has no BACKUP STAGE and no binlog_snapshot_* variables; its path
+ * (LOCK INSTANCE FOR BACKUP + FLUSH TABLES WITH READ LOCK) is not written:
+ * a MySQL server is refused with a message saying so. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mariadb/my_int.h"
+#include "util/log.h"
+#include "util/text.h"
+
+#define LONG_QUERY_SECONDS 60 /* a query running longer blocks the barrier */
+#define LONG_QUERY_WAIT    30 /* how long to wait for such queries to end */
+
+typedef struct {
+    MYSQL *leader;
+    int in_stage;
+} my_snap;
+
+/* Waits (bounded) for long-running queries to end; an error names one. */
+static int long_query_guard(MYSQL *my, cairn_error *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT ID, USER, TIME, LEFT(COALESCE(INFO, ''), 200) FROM "
+             "information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon', "
+             "'Binlog Dump') AND TIME >= %d AND ID <> CONNECTION_ID() AND USER <> 'system user' "
+             "ORDER BY TIME DESC LIMIT 1",
+             LONG_QUERY_SECONDS);
+    for (int waited = 0;; waited++) {
+        MYSQL_RES *res = NULL;
+        if (my_query(my, sql, &res, err) != CAIRN_OK)
+            return err->code;
+        MYSQL_ROW row = mysql_fetch_row(res);
+        if (!row) {
+            mysql_free_result(res);
+            return CAIRN_OK;
+        }
+        if (waited >= LONG_QUERY_WAIT) {
+            cairn_error_set(err, CAIRN_ERR,
+                            "a long query blocks the backup barrier: connection %s of %s, "
+                            "running %s s: %s",
+                            row[0], row[1], row[2], row[3]);
+            mysql_free_result(res);
+            return cairn_error_hint(err, "wait for it to finish, or end it with KILL QUERY %s",
+                                    row[0]);
+        }
+        if (waited == 0)
+            cairn_warn("waiting up to %d s for a long query to end (connection %s, %s s)",
+                       LONG_QUERY_WAIT, row[0], row[2]);
+        mysql_free_result(res);
+        sleep(1);
+    }
+}
+
+static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
+{
+    MYSQL_RES *res = NULL;
+    if (my_query(my,
+                 "SELECT @@server_id, @@version, @@character_set_server, @@hostname, @@port, "
+                 "@@log_bin, @@binlog_format",
+                 &res, err) != CAIRN_OK)
+        return err->code;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    snprintf(snap->source.system_id, sizeof snap->source.system_id, "server_id=%s", row[0]);
+    cairn_strlcpy(snap->source.server_version, row[1], sizeof snap->source.server_version);
+    cairn_strlcpy(snap->source.encoding, row[2], sizeof snap->source.encoding);
+    int log_bin = row[5] && atoi(row[5]) == 1;
+    int row_format = row[6] && strcmp(row[6], "ROW") == 0;
+    mysql_free_result(res);
+    if (!strstr(snap->source.server_version, "MariaDB")) {
+        cairn_error_set(err, CAIRN_ERR, "server %s is not MariaDB", snap->source.server_version);
+        return cairn_error_hint(err, "cairn's MySQL 8 path (LOCK INSTANCE FOR BACKUP) is not "
+                                     "available yet; it backs up MariaDB 10.5 and later");
+    }
+    if (!log_bin)
+        cairn_warn("the binary log is off: this backup is consistent but cannot start a chain of "
+                   "increments (set log_bin and binlog_format=ROW to allow them)");
+    else if (!row_format)
+        cairn_warn("binlog_format is not ROW: increments will not be possible from this backup");
+    return CAIRN_OK;
+}
+
+int my_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap, cairn_error *err)
+{
+    (void)name_hint;
+    memset(snap, 0, sizeof *snap);
+    MYSQL *my = NULL;
+    if (my_connect(uri, &my, err) != CAIRN_OK)
+        return err->code;
+    char *db = my_uri_database(uri);
+    cairn_strlcpy(snap->source.database, db ? db : "", sizeof snap->source.database);
+    free(db);
+    if (read_identity(my, snap, err) != CAIRN_OK || long_query_guard(my, err) != CAIRN_OK ||
+        my_exec(my, "SET SESSION lock_wait_timeout = 60", err) != CAIRN_OK) {
+        mysql_close(my);
+        return err->code;
+    }
+    my_snap *ms = cairn_xcalloc(1, sizeof *ms);
+    ms->leader = my;
+    snap->priv = ms;
+    if (my_exec(my, "BACKUP STAGE START", err) != CAIRN_OK) {
+        my_snapshot_close(snap);
+        return cairn_error_prefix(err, "taking the backup barrier");
+    }
+    ms->in_stage = 1;
+    if (my_exec(my, "BACKUP STAGE BLOCK_DDL", err) != CAIRN_OK ||
+        my_exec(my, "BACKUP STAGE BLOCK_COMMIT", err) != CAIRN_OK) {
+        my_snapshot_close(snap);
+        return cairn_error_prefix(err, "taking the backup barrier");
+    }
+    MYSQL_RES *res = NULL;
+    if (my_query(my, "SHOW MASTER STATUS", &res, err) != CAIRN_OK) {
+        my_snapshot_close(snap);
+        return err->code;
+    }
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0] && row[1]) {
+        snprintf(snap->position, sizeof snap->position, "%s:%s", row[0], row[1]);
+        cairn_strlcpy(snap->mode, "binlog", sizeof snap->mode);
+    } else {
+        cairn_strlcpy(snap->mode, "nobinlog", sizeof snap->mode);
+    }
+    mysql_free_result(res);
+    if (my_query(my, "SELECT @@GLOBAL.gtid_binlog_pos", &res, err) != CAIRN_OK) {
+        my_snapshot_close(snap);
+        return err->code;
+    }
+    row = mysql_fetch_row(res);
+    cairn_strlcpy(snap->gtid, row && row[0] ? row[0] : "", sizeof snap->gtid);
+    mysql_free_result(res);
+    return CAIRN_OK;
+}
+
+void my_snapshot_release(cairn_snapshot *snap)
+{
+    my_snap *ms = snap ? snap->priv : NULL;
+    if (!ms || !ms->in_stage)
+        return;
+    cairn_error e = {0};
+    if (my_exec(ms->leader, "BACKUP STAGE END", &e) != CAIRN_OK)
+        cairn_warn("cannot end the backup stage: %s", e.message);
+    ms->in_stage = 0;
+}
+
+void my_snapshot_close(cairn_snapshot *snap)
+{
+    my_snap *ms = snap ? snap->priv : NULL;
+    if (!ms)
+        return;
+    my_snapshot_release(snap);
+    mysql_close(ms->leader);
+    free(ms);
+    snap->priv = NULL;
+}
+
+int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
+                     cairn_error *err)
+{
+    MYSQL *my = conn->my;
+    if (my_session_setup(my, err) != CAIRN_OK ||
+        my_exec(my, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) != CAIRN_OK ||
+        my_exec(my, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", err) != CAIRN_OK)
+        return cairn_error_prefix(err, "joining the snapshot");
+    MYSQL_RES *res = NULL;
+    if (my_query(my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err) != CAIRN_OK)
+        return err->code;
+    char file[256] = "", pos[64] = "";
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res))) {
+        if (strcmp(row[0], "Binlog_snapshot_file") == 0)
+            cairn_strlcpy(file, row[1] ? row[1] : "", sizeof file);
+        else if (strcmp(row[0], "Binlog_snapshot_position") == 0)
+            cairn_strlcpy(pos, row[1] ? row[1] : "", sizeof pos);
+    }
+    mysql_free_result(res);
+    if (strcmp(snap->mode, "binlog") != 0) {
+        cairn_strlcpy(identity, "nobinlog", cap);
+        return CAIRN_OK;
+    }
+    snprintf(identity, cap, "%s:%s", file, pos);
+    if (strcmp(identity, snap->position) != 0)
+        return cairn_error_set(err, CAIRN_EVERIFY,
+                               "a worker's snapshot is at %s, not at the leader's %s", identity,
+                               snap->position);
+    return CAIRN_OK;
+}

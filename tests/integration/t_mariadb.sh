@@ -1,0 +1,128 @@
+# MariaDB: a consistent parallel backup restored to a second server.
+
+mdb_reset() { # PORT: drop every user database
+    local db
+    mdb "$1" -e "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN
+                 ('mysql', 'information_schema', 'performance_schema', 'sys')" |
+    while IFS= read -r db; do
+        mdb "$1" -e "DROP DATABASE \`${db//\`/\`\`}\`"
+    done
+}
+
+mdb_load_fixture() { # PORT
+    mdb_reset "$1"
+    mdb "$1" < "$FIXTURES/mariadb_fidelity.sql" >/dev/null
+}
+
+test_mariadb_fidelity_to_second_server() {
+    mdb_load_fixture "$MDB_A"
+    mdb_reset "$MDB_B"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 3 --chunk-size 256k --json
+    assert_eq 0 "$RC" "backup ($ERR)"
+    local id
+    id=$(json_get "$OUT" .id)
+    assert_eq binlog "$(json_get "$OUT" .snapshot_mode)" "snapshot mode"
+    [[ "$(json_get "$OUT" .position)" =~ ^mysql-bin\.[0-9]+:[0-9]+$ ]] || fail "position $(json_get "$OUT" .position)"
+    [[ "$(json_get "$OUT" .gtid)" =~ ^0-11-[0-9]+$ ]] || fail "gtid $(json_get "$OUT" .gtid)"
+    [ "$(json_get "$OUT" '.barrier_seconds > 0')" = true ] || fail "barrier time not recorded"
+    assert_eq 2 "$(json_get "$OUT" .units)" "two databases, two units"
+    local m="$WORK/repo/backups/$id/manifest.json"
+    assert_eq 1 "$(jq -r '[.snapshot.identity] + .snapshot.workers | unique | length' "$m")" \
+        "every worker at the leader's binlog position"
+    assert_eq "$(json_get "$OUT" .position)" "$(jq -r .snapshot.identity "$m")" "leader identity is the position"
+    assert_eq true "$(jq '[.units[].objects[] | select(.name == "aria_t")][0].nontransactional' "$m")" \
+        "Aria table dumped under the barrier"
+    [ "$(jq '[.units[].objects[] | select(.name == "big") | .chunks[]] | length' "$m")" -gt 2 ] ||
+        fail "big table not split by key ranges"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --jobs 3
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
+    # the restored objects work
+    assert_eq 8 "$(mdb "$MDB_B" -e "SELECT fid.twice(4)")" "function"
+    assert_eq 1 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM fid.a_view_of_view WHERE name = 'one' AND n = 2")" "view of a view"
+}
+
+test_mariadb_existing_database_refused_unless_clean() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY); INSERT INTO app.t VALUES (1), (2)"
+    mdb "$MDB_B" -e "CREATE DATABASE app; CREATE TABLE app.precious (v INT); INSERT INTO app.precious VALUES (7)"
+    run_cairn backup --source "$(muri "$MDB_A" app)" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "backup of one database ($ERR)"
+    assert_eq 1 "$(json_get "$OUT" .units)" "one unit"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 1 "$RC" "exit code"
+    assert_contains "$ERR" 'already holds a database "app"' "message"
+    assert_contains "$ERR" "--clean" "hint"
+    assert_eq 7 "$(mdb "$MDB_B" -e "SELECT v FROM app.precious")" "target untouched"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --clean
+    assert_eq 0 "$RC" "restore --clean ($ERR)"
+    assert_eq 2 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM app.t")" "restored"
+}
+
+test_mariadb_backup_during_writes_is_consistent() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE DATABASE shop; CREATE DATABASE billing;
+        CREATE TABLE shop.orders (id INT PRIMARY KEY, pad VARCHAR(100));
+        CREATE TABLE billing.invoices (order_id INT PRIMARY KEY, amount INT);
+        CREATE TABLE shop.filler (id INT PRIMARY KEY, pad VARCHAR(300));
+        INSERT INTO shop.filler SELECT seq, REPEAT('f', 250) FROM shop.seq_1_to_100000;
+        ANALYZE TABLE shop.filler" >/dev/null
+    {
+        for i in $(seq 1 100000); do
+            echo "START TRANSACTION; INSERT INTO shop.orders VALUES ($i, 'o'); INSERT INTO billing.invoices VALUES ($i, $i); COMMIT;"
+        done
+    } | mariadb --no-defaults -h127.0.0.1 -P"$MDB_A" -ucairn -pcairn >/dev/null 2>&1 &
+    WRITER_PID=$!
+    sleep 1
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 3 --chunk-size 1M --json
+    local rc=$RC err=$ERR
+    kill "$WRITER_PID" 2>/dev/null || true
+    wait "$WRITER_PID" 2>/dev/null || true
+    WRITER_PID=
+    assert_eq 0 "$rc" "backup ($err)"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --jobs 2
+    assert_eq 0 "$RC" "restore ($ERR)"
+    local orders invoices
+    orders=$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM shop.orders")
+    invoices=$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM billing.invoices")
+    [ "$orders" -gt 0 ] || fail "the writer had not written before the snapshot"
+    assert_eq "$orders" "$invoices" "both databases at one instant"
+}
+
+test_mariadb_corrupt_file_exits_4() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE DATABASE c; CREATE TABLE c.t (id INT PRIMARY KEY, v VARCHAR(40));
+                     INSERT INTO c.t SELECT seq, MD5(seq) FROM c.seq_1_to_5000"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --json
+    local id f
+    id=$(json_get "$OUT" .id)
+    f=$(jq -r '.units[0].objects[0].chunks[0].path' "$WORK/repo/backups/$id/manifest.json")
+    printf '\x00\x00\x00' | dd of="$WORK/repo/backups/$id/$f" bs=1 seek=40 conv=notrunc status=none
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 4 "$RC" "exit code"
+    assert_contains "$ERR" "$f" "file named"
+    assert_eq 0 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'c'")" \
+        "target untouched"
+}
+
+test_mariadb_errors() {
+    run_cairn backup --source "mariadb://cairn:wrong@127.0.0.1:$MDB_A/" --repo "$WORK/repo"
+    assert_eq 1 "$RC" "wrong password"
+    assert_contains "$ERR" "Access denied" "message"
+    assert_contains "$ERR" "hint: check the user and password" "hint"
+    assert_not_contains "$ERR" ":wrong@" "password shown"
+    mdb "$MDB_A" -e "DROP USER IF EXISTS 'weak'@'%'; CREATE USER 'weak'@'%' IDENTIFIED BY 'weakpw';
+                     GRANT SELECT ON *.* TO 'weak'@'%'"
+    run_cairn backup --source "mariadb://weak:weakpw@127.0.0.1:$MDB_A/" --repo "$WORK/repo"
+    assert_eq 1 "$RC" "missing RELOAD"
+    assert_contains "$ERR" "RELOAD" "names the privilege"
+    assert_contains "$ERR" "GRANT" "says how to grant it"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 0 "$(json_get "$OUT" length)" "nothing listed"
+    run_cairn backup --source "mariadb://cairn:cairn@127.0.0.1:$MDB_A/no_such_db" --repo "$WORK/repo"
+    assert_eq 1 "$RC" "unknown database"
+    assert_contains "$ERR" "does not exist" "message"
+}
