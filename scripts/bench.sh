@@ -16,7 +16,6 @@ repeat=${BENCH_REPEAT:-2}
 levels=${BENCH_LEVELS:-"1 3"}
 
 scripts/deps.sh
-command -v /usr/bin/time >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq time >/dev/null; }
 scripts/build.sh >/dev/null
 cairn="$root/build/cairn"
 
@@ -26,6 +25,8 @@ trap '"$root/scripts/pg.sh" stop "$tmp/pg"; rm -rf "$tmp"' EXIT
 CAIRN_PG_FSYNC=on CAIRN_PG_SHARED_BUFFERS=1GB . "$("$root/scripts/pg.sh" start "$tmp/pg")"
 export PGOPTIONS="-c client_min_messages=warning"
 pgbin=$CAIRN_PG_BINDIR
+. "$root/scripts/bench-lib.sh"
+need_time
 
 make_db() { # NAME ROWS
     psql -X -q -d postgres -c "CREATE DATABASE $1"
@@ -47,28 +48,6 @@ END \$\$;
 VACUUM ANALYZE;
 SQL
 }
-
-# run NAME CMD...: appends "NAME seconds peak_kib" to results; best of $repeat
-results="$tmp/results"
-: > "$results"
-measure() { # NAME SETUP-FN CMD...
-    local name=$1 setup=$2; shift 2
-    local best="" mem=""
-    for _ in $(seq 1 "$repeat"); do
-        $setup
-        local out
-        out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>"$tmp/err"; } 2>&1 ) || { cat "$tmp/err" >&2; exit 1; }
-        out=$(tail -n 1 "$tmp/err")
-        local s=${out% *} m=${out#* }
-        if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
-        if [ -z "$mem" ] || [ "$m" -gt "$mem" ]; then mem=$m; fi
-    done
-    echo "$name $best $mem" >> "$results"
-    printf '  %-34s %8.2f s  %8d KiB peak\n' "$name" "$best" "$mem"
-}
-size_of() { du -sb "$1" | cut -f1; }
-get() { awk -v n="$1" '$1 == n {print $2}' "$results"; }
-mem() { awk -v n="$1" '$1 == n {print $3}' "$results"; }
 
 echo "== generating: big table of $rows rows + 100 small tables"
 make_db bench "$rows"
@@ -109,7 +88,6 @@ measure cairn_backup_small clean_repo "$cairn" backup --source "$CAIRN_PG_URI_BA
     --repo "$tmp/repo_small" --jobs "$jobs" --quiet
 rm -rf "$tmp/repo_small"
 
-ratio() { awk "BEGIN{printf \"%.2f\", $1 / $2}"; }
 echo
 echo "== results"
 printf '  database: %s\n' "$(psql -X -At -d postgres -c "SELECT pg_size_pretty(pg_database_size('bench'))")"

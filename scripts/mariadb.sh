@@ -17,7 +17,11 @@ dir=${2:?usage: mariadb.sh start|stop DIR [PORT] [SERVER_ID]}
 case "$cmd" in
 start)
     port=${3:-}
-    [ -n "$port" ] || port=$((20000 + RANDOM % 20000))
+    # a random loopback port nobody listens on
+    while [ -z "$port" ]; do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && port=""
+    done
     server_id=${4:-$((1 + RANDOM % 1000))}
     mkdir -p "$dir/data" "$dir/binlog" "$dir/tmp"
     owner=$(id -un)

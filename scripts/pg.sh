@@ -22,7 +22,12 @@ as_owner() {
 
 case "$cmd" in
 start)
-    port=${3:-$((20000 + RANDOM % 20000))}
+    port=${3:-}
+    # a random loopback port nobody listens on
+    while [ -z "$port" ]; do
+        port=$((20000 + RANDOM % 20000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && port=""
+    done
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     chmod 700 "$dir"

@@ -69,10 +69,65 @@ int my_target_prepare(const char *uri, const cairn_identity *source, const cairn
     return rc;
 }
 
+/* Secondary indexes are built after the data: a sorted bulk build is
+ * faster than maintaining them row by row.  SHOW CREATE TABLE puts each
+ * key on its own line; the plain, FULLTEXT and SPATIAL keys are taken out
+ * of the CREATE and returned as one "ALTER TABLE ... ADD ..." (NULL when
+ * there is nothing to defer).  Tables with foreign keys keep their indexes:
+ * InnoDB needs an index for each constraint when it is created. */
+static char *defer_keys(const char *table, char **create)
+{
+    if (strstr(*create, " FOREIGN KEY ") || strstr(*create, "\n  PRIMARY KEY") == NULL)
+        return NULL;
+    size_t n = strlen(*create);
+    char *kept = cairn_xmalloc(n + 1), *adds = cairn_xstrdup("");
+    size_t kl = 0, al = 0;
+    const char *p = *create;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        int key = (len > 6 && strncmp(p, "  KEY ", 6) == 0) ||
+                  (len > 15 && strncmp(p, "  FULLTEXT KEY ", 15) == 0) ||
+                  (len > 14 && strncmp(p, "  SPATIAL KEY ", 14) == 0);
+        if (key) {
+            size_t body = len - 2 - (p[len - 1] == ',');
+            adds = cairn_xrealloc(adds, al + body + 8);
+            al += (size_t)snprintf(adds + al, body + 8, "%sADD %.*s", al ? ", " : "", (int)body,
+                                   p + 2);
+        } else {
+            memcpy(kept + kl, p, len);
+            kl += len;
+            if (eol)
+                kept[kl++] = '\n';
+        }
+        p += len + (eol ? 1 : 0);
+    }
+    kept[kl] = '\0';
+    if (!al) {
+        free(kept);
+        free(adds);
+        return NULL;
+    }
+    /* the line before the first removed key may now end the list with a comma */
+    for (char *c = strstr(kept, ",\n)"); c; c = strstr(c + 1, ",\n)"))
+        *c = ' ';
+    free(*create);
+    *create = kept;
+    char *alter = cairn_xasprintf("ALTER TABLE %s %s", table, adds);
+    free(adds);
+    return alter;
+}
+
 /* Runs one definition under the sql_mode (and time zone) it was made with. */
+static int apply_sql(MYSQL *my, json_t *item, const char *create, cairn_error *err);
+
 static int apply(MYSQL *my, json_t *item, cairn_error *err)
 {
-    const char *create = json_string_value(json_object_get(item, "create"));
+    return apply_sql(my, item, json_string_value(json_object_get(item, "create")), err);
+}
+
+static int apply_sql(MYSQL *my, json_t *item, const char *create, cairn_error *err)
+{
     const char *mode = json_string_value(json_object_get(item, "sql_mode"));
     const char *tz = json_string_value(json_object_get(item, "time_zone"));
     if (!create)
@@ -97,6 +152,51 @@ static int use_database(MYSQL *my, const char *db, cairn_error *err)
     int rc = my_exec(my, sql, err);
     free(sql);
     return rc;
+}
+
+/* pre-data: tables without their deferrable keys, which are remembered in
+ * the item ("deferred") for post-data. */
+static int apply_tables(MYSQL *my, json_t *db, cairn_error *err)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(db, "tables"), i, item)
+    {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        char *create = cairn_xstrdup(json_string_value(json_object_get(item, "create")));
+        char *q = my_ident(name ? name : "");
+        char *alter = create ? defer_keys(q, &create) : NULL;
+        free(q);
+        int rc = apply_sql(my, item, create, err);
+        free(create);
+        free(alter);
+        if (rc != CAIRN_OK)
+            return cairn_error_prefix(err, "table %s", name);
+    }
+    return CAIRN_OK;
+}
+
+/* post-data: build the keys taken out of the tables. */
+static int build_deferred_keys(MYSQL *my, json_t *db, cairn_error *err)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(db, "tables"), i, item)
+    {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        char *create = cairn_xstrdup(json_string_value(json_object_get(item, "create")));
+        char *q = my_ident(name ? name : "");
+        char *alter = create ? defer_keys(q, &create) : NULL;
+        free(q);
+        free(create);
+        if (!alter)
+            continue;
+        int rc = my_exec(my, alter, err);
+        free(alter);
+        if (rc != CAIRN_OK)
+            return cairn_error_prefix(err, "indexes of table %s", name);
+    }
+    return CAIRN_OK;
 }
 
 static int apply_all(MYSQL *my, json_t *db, const char *key, cairn_error *err)
@@ -174,11 +274,13 @@ int my_restore_schema(const char *uri, const char *archive_path, const char *sec
             if (rc == CAIRN_OK)
                 rc = use_database(my, name, err);
             if (rc == CAIRN_OK)
-                rc = apply_all(my, db, "tables", err);
+                rc = apply_tables(my, db, err);
             if (rc == CAIRN_OK)
                 rc = apply_all(my, db, "sequences", err);
         } else {
             rc = use_database(my, name, err);
+            if (rc == CAIRN_OK)
+                rc = build_deferred_keys(my, db, err);
             if (rc == CAIRN_OK)
                 rc = apply_views(my, db, err);
             if (rc == CAIRN_OK)
