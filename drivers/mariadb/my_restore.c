@@ -247,14 +247,69 @@ static int apply_views(MYSQL *my, json_t *db, cairn_error *err)
     return rc;
 }
 
+/* Skips a backquoted identifier (doubled backquotes inside); returns the
+ * position after it, or NULL when p does not start one. */
+static const char *skip_ident(const char *p)
+{
+    if (*p != '`')
+        return NULL;
+    for (p++; *p; p++)
+        if (*p == '`') {
+            if (p[1] != '`')
+                return p + 1;
+            p++;
+        }
+    return NULL;
+}
+
+/* Removes "DEFINER=`user`@`host` " from a definition, in place. */
+static void strip_definer(char *sql)
+{
+    char *d = strstr(sql, "DEFINER=`");
+    if (!d)
+        return;
+    const char *user_end = skip_ident(d + 8);
+    if (!user_end || *user_end != '@')
+        return;
+    const char *host_end = skip_ident(user_end + 1);
+    if (!host_end)
+        return;
+    if (*host_end == ' ')
+        host_end++;
+    memmove(d, host_end, strlen(host_end) + 1);
+}
+
+/* --no-owner: objects are created with the restoring user as definer. */
+static void strip_definers(json_t *doc)
+{
+    static const char *const keys[] = {"views", "routines", "triggers", "events"};
+    size_t i, k;
+    json_t *db, *item;
+    json_array_foreach(json_object_get(doc, "databases"), i, db)
+    {
+        for (size_t kk = 0; kk < 4; kk++)
+            json_array_foreach(json_object_get(db, keys[kk]), k, item)
+            {
+                const char *create = json_string_value(json_object_get(item, "create"));
+                if (!create)
+                    continue;
+                char *copy = cairn_xstrdup(create);
+                strip_definer(copy);
+                json_object_set_new(item, "create", json_string(copy));
+                free(copy);
+            }
+    }
+}
+
 int my_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err)
 {
-    (void)flags;
     json_error_t jerr;
     json_t *doc = json_load_file(archive_path, 0, &jerr);
     if (!doc)
         return cairn_error_set(err, CAIRN_EVERIFY, "schema archive is not readable: %s", jerr.text);
+    if (flags->no_owner)
+        strip_definers(doc);
     MYSQL *my = NULL;
     int rc = my_connect(uri, &my, err);
     if (rc == CAIRN_OK)

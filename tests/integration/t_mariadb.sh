@@ -126,3 +126,20 @@ test_mariadb_errors() {
     assert_eq 1 "$RC" "unknown database"
     assert_contains "$ERR" "does not exist" "message"
 }
+
+test_mariadb_no_owner_strips_definers() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "DROP USER IF EXISTS 'app\`x'@'%'; CREATE USER 'app\`x'@'%';
+        GRANT ALL ON *.* TO 'app\`x'@'%';
+        CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY);
+        CREATE DEFINER = 'app\`x'@'%' VIEW d.v AS SELECT id FROM d.t;
+        CREATE DEFINER = 'app\`x'@'%' FUNCTION d.f() RETURNS INT DETERMINISTIC RETURN 1"
+    run_cairn backup --source "$(muri "$MDB_A" d)" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "backup ($ERR)"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --no-owner
+    assert_eq 0 "$RC" "restore --no-owner ($ERR)"
+    assert_contains "$(mdb "$MDB_B" -e "SHOW CREATE VIEW d.v")" 'DEFINER=`cairn`@`%`' "view definer is the restoring user"
+    assert_contains "$(mdb "$MDB_B" -e "SHOW CREATE FUNCTION d.f")" 'DEFINER=`cairn`@`%`' "function definer"
+    assert_eq 1 "$(mdb "$MDB_B" -e "SELECT d.f()")" "function works"
+}
