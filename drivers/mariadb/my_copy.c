@@ -13,17 +13,41 @@
 #include "mariadb/my_int.h"
 #include "util/text.h"
 
-static char *column_list(const cairn_object *obj)
+/* The SELECT list for a dump.  FLOAT is printed with 6 significant digits,
+ * which loses bits (1/3 stored as a FLOAT reads back as 0.333333); as a
+ * DOUBLE its text has every digit, and loading that text into the FLOAT
+ * column gives back the same value. */
+static int select_list(MYSQL *my, const cairn_object *obj, char **out, cairn_error *err)
 {
+    char *db = my_literal(my, obj->schema), *t = my_literal(my, obj->name);
+    char *sql = cairn_xasprintf("SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+                                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+                                "AND DATA_TYPE = 'float'",
+                                db, t);
+    free(db);
+    free(t);
+    MYSQL_RES *res = NULL;
+    int rc = my_query(my, sql, &res, err);
+    free(sql);
+    if (rc != CAIRN_OK)
+        return rc;
     size_t len = 0;
-    char *out = cairn_xstrdup("");
+    *out = cairn_xstrdup("");
     for (size_t i = 0; i < obj->ncolumns; i++) {
+        int is_float = 0;
+        MYSQL_ROW row;
+        mysql_data_seek(res, 0);
+        while ((row = mysql_fetch_row(res)))
+            is_float |= strcmp(row[0], obj->columns[i]) == 0;
         char *q = my_ident(obj->columns[i]);
-        out = cairn_xrealloc(out, len + strlen(q) + 3);
-        len += (size_t)snprintf(out + len, strlen(q) + 3, "%s%s", i ? ", " : "", q);
+        char *item = is_float ? cairn_xasprintf("CAST(%s AS DOUBLE)", q) : cairn_xstrdup(q);
+        *out = cairn_xrealloc(*out, len + strlen(item) + 3);
+        len += (size_t)snprintf(*out + len, strlen(item) + 3, "%s%s", i ? ", " : "", item);
+        free(item);
         free(q);
     }
-    return out;
+    mysql_free_result(res);
+    return CAIRN_OK;
 }
 
 static char *table_name(const cairn_object *obj)
@@ -73,7 +97,10 @@ int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
                   cairn_sink *sink, uint64_t *rows, cairn_error *err)
 {
     MYSQL *my = conn->my;
-    char *table = table_name(obj), *cols = column_list(obj);
+    char *cols = NULL;
+    if (select_list(my, obj, &cols, err) != CAIRN_OK)
+        return err->code;
+    char *table = table_name(obj);
     char where[256] = "";
     if (chunk->split == CAIRN_SPLIT_KEY) {
         char *k = my_ident(obj->split_key);

@@ -37,6 +37,9 @@ test_mariadb_fidelity_to_second_server() {
     run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --jobs 3
     assert_eq 0 "$RC" "restore ($ERR)"
     assert_same_mariadb "$MDB_A" "$MDB_B"
+    # FLOAT is displayed with 6 digits: compare every bit of it
+    local q="SELECT id, CAST(f AS DOUBLE), CAST(fu AS DOUBLE), CAST(db AS DOUBLE) FROM fid.nums ORDER BY id"
+    assert_eq "$(mdb "$MDB_A" -e "$q")" "$(mdb "$MDB_B" -e "$q")" "FLOAT and DOUBLE at full precision"
     # the restored objects work
     assert_eq 8 "$(mdb "$MDB_B" -e "SELECT fid.twice(4)")" "function"
     assert_eq 1 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM fid.a_view_of_view WHERE name = 'one' AND n = 2")" "view of a view"
