@@ -47,7 +47,7 @@ static int parse_compress(const char *s, int *level)
     if (strncmp(s, "zstd:", 5) == 0) {
         char *end = NULL;
         long v = strtol(s + 5, &end, 10);
-        if (s[5] && !*end && v >= 1 && v <= 19) {
+        if (s[5] && !*end && v >= -7 && v <= 19 && v != 0) {
             *level = (int)v;
             return 0;
         }
@@ -127,7 +127,7 @@ int cairn_cmd_backup(int argc, char **argv)
         case 'c':
             if (parse_compress(optarg, &o.zstd_level) != 0)
                 return cli_usage_error("backup",
-                                       "--compress takes zstd, zstd:LEVEL (1-19) "
+                                       "--compress takes zstd, zstd:LEVEL (-7 to -1, 1 to 19) "
                                        "or none, not \"%s\"",
                                        optarg);
             break;

@@ -92,7 +92,7 @@ static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
     cairn_work *job = &c->work[item];
     char path[64];
     snprintf(path, sizeof path, "data/%06u.%04u%s", job->obj->number, job->chunk->index,
-             c->o->zstd_level > 0 ? ".zst" : "");
+             c->o->zstd_level != 0 ? ".zst" : "");
     cairn_writer wr;
     if (cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, err) != CAIRN_OK)
         return err->code;
@@ -138,7 +138,7 @@ static void *schema_main(void *arg)
     backup_ctx *c = j->c;
     char path[64];
     snprintf(path, sizeof path, "schema/schema.%s%s", c->drv->schema_suffix,
-             c->o->zstd_level > 0 ? ".zst" : "");
+             c->o->zstd_level != 0 ? ".zst" : "");
     cairn_writer wr;
     j->rc = cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, &j->err);
     if (j->rc != CAIRN_OK)
@@ -344,7 +344,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     m->started_at = cairn_xstrdup(at);
     m->jobs = jobs;
     m->compression =
-        o->zstd_level > 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
+        o->zstd_level != 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
 
     char slot[64];
     slot_name(id, slot);

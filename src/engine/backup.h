@@ -12,7 +12,7 @@ typedef struct cairn_backup_opts {
     const char *source_uri;
     const char *repo_dir;
     int jobs;
-    int zstd_level; /* 0: uncompressed */
+    int zstd_level; /* 0: uncompressed; negative: zstd's fast levels */
     const char *tag;
     uint64_t chunk_bytes; /* 0: default */
 } cairn_backup_opts;

@@ -15,7 +15,7 @@ int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char
     if (cairn_repo_put(r, id, path, &file, err) != CAIRN_OK)
         return err->code;
     cairn_sink *s = file;
-    if (level > 0) {
+    if (level != 0) {
         s = cairn_hash_sink_new(s, &w->stored);
         s = s ? cairn_zstd_sink_new(s, level, 0) : NULL;
     }
@@ -42,9 +42,9 @@ int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err)
     memset(f, 0, sizeof *f);
     f->path = w->path;
     w->path = NULL;
-    f->compression = cairn_xstrdup(w->level > 0 ? "zstd" : "none");
+    f->compression = cairn_xstrdup(w->level != 0 ? "zstd" : "none");
     f->raw = w->raw;
-    f->stored = w->level > 0 ? w->stored : w->raw;
+    f->stored = w->level != 0 ? w->stored : w->raw;
     return CAIRN_OK;
 }
 

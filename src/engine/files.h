@@ -15,7 +15,7 @@
 typedef struct cairn_writer {
     cairn_sink *top;
     cairn_digest raw, stored;
-    int level; /* zstd level; 0: none */
+    int level; /* zstd level (negative: zstd's fast levels); 0: none */
     char *path;
 } cairn_writer;
 

@@ -102,9 +102,10 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
     json_array_append_new(
         steps,
         json_pack("{s:s, s:s}", "step", "prepare-target", "action",
-                  o->clean ? "create the database if missing; drop and recreate it if it holds "
-                             "tables (--clean)"
-                           : "create the database if missing; refuse it if it holds tables"));
+                  o->clean
+                      ? "create the target database(s); drop and recreate one that "
+                        "already holds objects (--clean)"
+                      : "create the target database(s); refuse one that already holds objects"));
     json_array_append_new(steps, json_pack("{s:s, s:s}", "step", "schema", "section", "pre-data"));
     json_array_append_new(steps,
                           json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
