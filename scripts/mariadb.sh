@@ -6,7 +6,7 @@
 #   scripts/mariadb.sh stop DIR                       stop it and remove DIR
 #
 # Runs as the "mysql" user when started as root, with the binary log on
-# (binlog_format=ROW, full row images) and a user "cairn" (password "cairn")
+# (binlog_format=ROW, full row images; CAIRN_MARIADB_BINLOG=off leaves it off) and a user "cairn" (password "cairn")
 # with every privilege.  DIR/env holds the settings to source:
 # CAIRN_MARIADB_URI_BASE, CAIRN_MARIADB_PORT, CAIRN_MARIADB_SOCKET.
 set -euo pipefail
@@ -38,9 +38,7 @@ port = $port
 bind-address = 127.0.0.1
 user = $owner
 server-id = $server_id
-log-bin = $dir/binlog/mysql-bin
-binlog-format = ROW
-binlog-row-image = FULL
+$( [ "${CAIRN_MARIADB_BINLOG:-on}" = off ] && echo "skip-log-bin" || printf 'log-bin = %s\nbinlog-format = ROW\nbinlog-row-image = FULL' "$dir/binlog/mysql-bin")
 local-infile = 1
 skip-name-resolve
 innodb-buffer-pool-size = ${CAIRN_MARIADB_BUFFER_POOL:-256M}

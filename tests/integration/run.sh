@@ -19,6 +19,7 @@ cleanup() {
     "$root/scripts/pg.sh" stop "$tmp/pg" || true
     "$root/scripts/mariadb.sh" stop "$tmp/mdb_a" || true
     "$root/scripts/mariadb.sh" stop "$tmp/mdb_b" || true
+    "$root/scripts/mariadb.sh" stop "$tmp/mdb_c" || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -29,6 +30,9 @@ trap cleanup EXIT
 export MDB_A=$CAIRN_MARIADB_PORT
 . "$("$root/scripts/mariadb.sh" start "$tmp/mdb_b" "" 12)"
 export MDB_B=$CAIRN_MARIADB_PORT
+# and one without a binary log
+. "$(CAIRN_MARIADB_BINLOG=off "$root/scripts/mariadb.sh" start "$tmp/mdb_c" "" 13)"
+export MDB_C=$CAIRN_MARIADB_PORT
 export PGOPTIONS="-c client_min_messages=warning"
 export WORK="$tmp/work" FIXTURES="$root/tests/fixtures" ROOT="$root"
 mkdir -p "$WORK"

@@ -146,3 +146,68 @@ test_mariadb_no_owner_strips_definers() {
     assert_contains "$(mdb "$MDB_B" -e "SHOW CREATE FUNCTION d.f")" 'DEFINER=`cairn`@`%`' "function definer"
     assert_eq 1 "$(mdb "$MDB_B" -e "SELECT d.f()")" "function works"
 }
+
+test_mariadb_without_binlog_backs_up_and_says_so() {
+    mdb_reset "$MDB_C"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_C" -e "CREATE DATABASE nb; CREATE TABLE nb.t (id INT PRIMARY KEY); INSERT INTO nb.t VALUES (1), (2), (3)"
+    run_cairn backup --source "$(muri "$MDB_C")" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "backup ($ERR)"
+    assert_eq nobinlog "$(json_get "$OUT" .snapshot_mode)" "mode"
+    assert_contains "$(json_get "$OUT" '.warnings[0]')" "cannot start a chain of increments" "manifest warning"
+    assert_contains "$ERR" "binary log is off" "printed warning"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_eq 3 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM nb.t")" "restored"
+}
+
+# Waits until a backup is busy dumping (a data file exists), at most 10 s.
+wait_for_dumping() {
+    for _ in $(seq 1 200); do
+        [ -n "$(find "$WORK/repo/backups" -path '*data*' -name '*.zst' 2>/dev/null | head -n 1)" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+test_mariadb_table_dropped_during_backup_fails_clearly() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE dd; CREATE TABLE dd.big (id INT PRIMARY KEY, pad VARCHAR(300));
+        INSERT INTO dd.big SELECT seq, REPEAT('p', 280) FROM dd.seq_1_to_300000;
+        CREATE TABLE dd.small (id INT PRIMARY KEY); INSERT INTO dd.small VALUES (1);
+        ANALYZE TABLE dd.big" >/dev/null
+    # one worker, big first: small is dumped last, after it is dropped
+    "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 1 --chunk-size 512k \
+        >"$WORK/out" 2>"$WORK/err" &
+    local pid=$!
+    wait_for_dumping || fail "the backup never started dumping"
+    mdb "$MDB_A" -e "DROP TABLE dd.small"
+    set +e; wait "$pid"; local rc=$?; set -e
+    assert_eq 1 "$rc" "exit code"
+    assert_contains "$(cat "$WORK/err")" "dd" "the database is named"
+    assert_contains "$(cat "$WORK/err")" "small" "the table is named"
+    assert_contains "$(cat "$WORK/err")" "hint:" "hint"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 0 "$(json_get "$OUT" length)" "no backup that silently lacks the table"
+}
+
+test_mariadb_connection_lost_mid_dump_fails_clearly() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE lost; CREATE TABLE lost.t (id INT PRIMARY KEY, pad VARCHAR(300));
+        INSERT INTO lost.t SELECT seq, REPEAT('l', 280) FROM lost.seq_1_to_300000;
+        ANALYZE TABLE lost.t" >/dev/null
+    "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 1 --chunk-size 512k \
+        >"$WORK/out" 2>"$WORK/err" &
+    local pid=$!
+    wait_for_dumping || fail "the backup never started dumping"
+    # the server drops the worker's connection, as a restart or a network cut would
+    mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cairn'
+                     AND ID <> CONNECTION_ID() AND COMMAND <> 'Binlog Dump'" |
+        while read -r id; do mdb "$MDB_A" -e "KILL CONNECTION $id" 2>/dev/null || true; done
+    set +e; wait "$pid"; local rc=$?; set -e
+    assert_eq 1 "$rc" "exit code"
+    assert_contains "$(cat "$WORK/err")" "cairn: error:" "one error line"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 0 "$(json_get "$OUT" length)" "nothing listed as a good backup"
+    assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "no partial directory"
+}
