@@ -30,7 +30,7 @@ int my_session_setup(MYSQL *my, cairn_error *err);
 
 int my_drv_connect(const char *uri, cairn_conn **out, cairn_error *err);
 void my_drv_close(cairn_conn *conn);
-int my_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap,
+int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                      cairn_error *err);
 void my_snapshot_release(cairn_snapshot *snap);
 void my_snapshot_close(cairn_snapshot *snap);

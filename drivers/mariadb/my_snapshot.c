@@ -25,8 +25,8 @@
 #include "util/log.h"
 #include "util/text.h"
 
-#define LONG_QUERY_SECONDS 60 /* a query running longer blocks the barrier */
-#define LONG_QUERY_WAIT    30 /* how long to wait for such queries to end */
+#define LONG_QUERY_DEFAULT 60 /* a query running longer would block the barrier */
+#define LONG_QUERY_WAIT    30 /* how long to wait, at most, for such queries to end */
 
 typedef struct {
     MYSQL *leader;
@@ -34,15 +34,16 @@ typedef struct {
 } my_snap;
 
 /* Waits (bounded) for long-running queries to end; an error names one. */
-static int long_query_guard(MYSQL *my, cairn_error *err)
+static int long_query_guard(MYSQL *my, int guard, cairn_error *err)
 {
+    int wait = guard < LONG_QUERY_WAIT ? guard : LONG_QUERY_WAIT;
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT ID, USER, TIME, LEFT(COALESCE(INFO, ''), 200) FROM "
              "information_schema.PROCESSLIST WHERE COMMAND NOT IN ('Sleep', 'Daemon', "
              "'Binlog Dump') AND TIME >= %d AND ID <> CONNECTION_ID() AND USER <> 'system user' "
              "ORDER BY TIME DESC LIMIT 1",
-             LONG_QUERY_SECONDS);
+             guard);
     for (int waited = 0;; waited++) {
         MYSQL_RES *res = NULL;
         if (my_query(my, sql, &res, err) != CAIRN_OK)
@@ -52,18 +53,21 @@ static int long_query_guard(MYSQL *my, cairn_error *err)
             mysql_free_result(res);
             return CAIRN_OK;
         }
-        if (waited >= LONG_QUERY_WAIT) {
+        if (waited >= wait) {
             cairn_error_set(err, CAIRN_ERR,
                             "a long query blocks the backup barrier: connection %s of %s, "
                             "running %s s: %s",
                             row[0], row[1], row[2], row[3]);
-            mysql_free_result(res);
-            return cairn_error_hint(err, "wait for it to finish, or end it with KILL QUERY %s",
-                                    row[0]);
+            cairn_error_hint(err,
+                             "wait for it to finish, end it with KILL QUERY %s, or raise "
+                             "--long-query-guard",
+                             row[0]);
+            mysql_free_result(res); /* row points into it: free after the last use */
+            return err->code;
         }
         if (waited == 0)
-            cairn_warn("waiting up to %d s for a long query to end (connection %s, %s s)",
-                       LONG_QUERY_WAIT, row[0], row[2]);
+            cairn_warn("waiting up to %d s for a long query to end (connection %s, %s s)", wait,
+                       row[0], row[2]);
         mysql_free_result(res);
         sleep(1);
     }
@@ -97,9 +101,9 @@ static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
     return CAIRN_OK;
 }
 
-int my_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap, cairn_error *err)
+int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
+                     cairn_error *err)
 {
-    (void)name_hint;
     memset(snap, 0, sizeof *snap);
     MYSQL *my = NULL;
     if (my_connect(uri, &my, err) != CAIRN_OK)
@@ -107,7 +111,10 @@ int my_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *sna
     char *db = my_uri_database(uri);
     cairn_strlcpy(snap->source.database, db ? db : "", sizeof snap->source.database);
     free(db);
-    if (read_identity(my, snap, err) != CAIRN_OK || long_query_guard(my, err) != CAIRN_OK ||
+    if (read_identity(my, snap, err) != CAIRN_OK ||
+        long_query_guard(my,
+                         opts->long_query_guard > 0 ? opts->long_query_guard : LONG_QUERY_DEFAULT,
+                         err) != CAIRN_OK ||
         my_exec(my, "SET SESSION lock_wait_timeout = 60", err) != CAIRN_OK) {
         mysql_close(my);
         return err->code;

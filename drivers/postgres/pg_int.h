@@ -38,7 +38,7 @@ char *pg_child_conninfo(const char *uri, const char *dbname, char **password, ca
 /* Driver entries, one file per phase. */
 int pg_drv_connect(const char *uri, cairn_conn **out, cairn_error *err);
 void pg_drv_close(cairn_conn *conn);
-int pg_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap,
+int pg_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                      cairn_error *err);
 void pg_snapshot_close(cairn_snapshot *snap);
 int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,

@@ -98,7 +98,8 @@ static int slot_not_possible(const cairn_error *e)
            strstr(e->message, "wal_level");
 }
 
-int pg_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *snap, cairn_error *err)
+int pg_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
+                     cairn_error *err)
 {
     static const char *const keys[] = {"replication", NULL};
     static const char *const values[] = {"database", NULL};
@@ -122,7 +123,7 @@ int pg_snapshot_open(const char *uri, const char *name_hint, cairn_snapshot *sna
     }
     char *slot_sql = NULL;
     char slot[64];
-    snprintf(slot, sizeof slot, "%s", name_hint);
+    snprintf(slot, sizeof slot, "%s", opts->slot_name);
     char *quoted = PQescapeIdentifier(repl, slot, strlen(slot));
     slot_sql = cairn_xasprintf("CREATE_REPLICATION_SLOT %s LOGICAL test_decoding "
                                "(SNAPSHOT 'export')",

@@ -41,6 +41,13 @@ typedef struct cairn_snapshot {
     void *priv; /* driver state (the connection holding the snapshot) */
 } cairn_snapshot;
 
+/* How the leader takes its snapshot. */
+typedef struct cairn_snapshot_opts {
+    const char *slot_name; /* PostgreSQL: the replication slot to create */
+    int long_query_guard;  /* MariaDB: seconds a running query may have run before
+                              the barrier; longer ones are waited for, then refused */
+} cairn_snapshot_opts;
+
 typedef struct cairn_restore_flags {
     int no_owner; /* do not restore ownership and privileges */
     int clean;    /* drop and recreate a target that is not empty */
@@ -61,7 +68,7 @@ typedef struct cairn_driver {
     void (*close)(cairn_conn *conn); /* accepts NULL */
 
     /* Leader: take a snapshot and hold it until snapshot_close. */
-    int (*snapshot_open)(const char *uri, const char *name_hint, cairn_snapshot *snap,
+    int (*snapshot_open)(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                          cairn_error *err);
     /* Release the leader's hold; the slot, if any, stays. */
     void (*snapshot_close)(cairn_snapshot *snap);

@@ -24,6 +24,9 @@ static const char usage[] =
     "  --chunk-size SIZE     split tables larger than SIZE into chunks of about SIZE\n"
     "                        (default 32M; e.g. 256k, 64M, 1G)\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"
+    "  --long-query-guard SECONDS  MariaDB: queries running longer than this block the\n"
+    "                        backup barrier; cairn waits for them (at most 30 s) and\n"
+    "                        then refuses, naming the query (default 60)\n"
     "  --json                print a machine-readable summary on stdout\n"
     "  --quiet, --verbose    less or more logging on stderr\n"
     "\n"
@@ -96,12 +99,14 @@ int cairn_cmd_backup(int argc, char **argv)
         {"compress", required_argument, NULL, 'c'},
         {"chunk-size", required_argument, NULL, 'C'},
         {"tag", required_argument, NULL, 'T'},
+        {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     cairn_backup_opts o = {.jobs = 2, .zstd_level = CAIRN_ZSTD_DEFAULT_LEVEL};
     int json = 0, opt;
+    char *end = NULL;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -137,6 +142,11 @@ int cairn_cmd_backup(int argc, char **argv)
             break;
         case 'T':
             o.tag = optarg;
+            break;
+        case 'G':
+            o.long_query_guard = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.long_query_guard < 1 || o.long_query_guard > 86400)
+                return cli_usage_error("backup", "--long-query-guard takes seconds, 1 to 86400");
             break;
         case 'J':
             json = 1;

@@ -237,7 +237,8 @@ static int record_pending(backup_ctx *c, const char *slot, cairn_error *err)
 
 static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
 {
-    if (c->drv->snapshot_open(c->o->source_uri, slot, c->snap, err) != CAIRN_OK)
+    cairn_snapshot_opts so = {.slot_name = slot, .long_query_guard = c->o->long_query_guard};
+    if (c->drv->snapshot_open(c->o->source_uri, &so, c->snap, err) != CAIRN_OK)
         return err->code;
     cairn_manifest *m = c->m;
     m->source = c->snap->source;

@@ -15,6 +15,7 @@ typedef struct cairn_backup_opts {
     int zstd_level; /* 0: uncompressed; negative: zstd's fast levels */
     const char *tag;
     uint64_t chunk_bytes; /* 0: default */
+    int long_query_guard; /* seconds; 0: the driver's default */
 } cairn_backup_opts;
 
 /* Runs a full backup.  On success *out is the written manifest (caller

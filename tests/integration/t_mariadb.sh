@@ -211,3 +211,21 @@ test_mariadb_connection_lost_mid_dump_fails_clearly() {
     assert_eq 0 "$(json_get "$OUT" length)" "nothing listed as a good backup"
     assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "no partial directory"
 }
+
+test_mariadb_long_query_blocks_with_a_clear_error() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE lq; CREATE TABLE lq.t (id INT PRIMARY KEY)"
+    mdb "$MDB_A" -e "SELECT SLEEP(20), 'the report nobody stopped'" >/dev/null 2>&1 &
+    local sleeper=$!
+    sleep 2.5
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --long-query-guard 2
+    mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'" |
+        while read -r id; do mdb "$MDB_A" -e "KILL $id" 2>/dev/null || true; done
+    wait "$sleeper" 2>/dev/null || true
+    assert_eq 1 "$RC" "exit code"
+    assert_contains "$ERR" "a long query blocks the backup barrier" "message"
+    assert_contains "$ERR" "the report nobody stopped" "the query is named"
+    assert_contains "$ERR" "KILL QUERY" "hint"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "once it is gone, the backup runs ($ERR)"
+}
