@@ -11,23 +11,19 @@
 #include "mariadb/my_int.h"
 #include "util/text.h"
 
-static const char *const system_dbs =
-    "('mysql', 'information_schema', 'performance_schema', 'sys')";
-
-static int list_databases(MYSQL *my, const cairn_snapshot *snap, char ***names, size_t *n,
-                          cairn_error *err)
+int my_list_databases(MYSQL *my, const char *only, char ***names, size_t *n, cairn_error *err)
 {
     char *sql;
-    if (snap->source.database[0]) {
-        char *lit = my_literal(my, snap->source.database);
+    if (only && *only) {
+        char *lit = my_literal(my, only);
         sql = cairn_xasprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
                               "WHERE SCHEMA_NAME = %s",
                               lit);
         free(lit);
     } else {
-        sql = cairn_xasprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                              "WHERE SCHEMA_NAME NOT IN %s ORDER BY SCHEMA_NAME",
-                              system_dbs);
+        sql = cairn_xstrdup("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
+                            "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
+                            "ORDER BY SCHEMA_NAME");
     }
     MYSQL_RES *res = NULL;
     int rc = my_query(my, sql, &res, err);
@@ -40,8 +36,8 @@ static int list_databases(MYSQL *my, const cairn_snapshot *snap, char ***names, 
     while ((row = mysql_fetch_row(res)))
         (*names)[(*n)++] = cairn_xstrdup(row[0]);
     mysql_free_result(res);
-    if (*n == 0 && snap->source.database[0]) {
-        cairn_error_set(err, CAIRN_ERR, "database \"%s\" does not exist", snap->source.database);
+    if (*n == 0 && only && *only) {
+        cairn_error_set(err, CAIRN_ERR, "database \"%s\" does not exist", only);
         return cairn_error_hint(err, "check the database name in the URI, or leave it out to "
                                      "back up every database");
     }
@@ -209,8 +205,10 @@ int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **uni
     size_t n = 0;
     *units = NULL;
     *count = 0;
-    if (list_databases(conn->my, snap, &names, &n, err) != CAIRN_OK)
+    if (my_list_databases(conn->my, snap->source.database, &names, &n, err) != CAIRN_OK) {
+        cairn_strv_free(names);
         return err->code;
+    }
     cairn_unit *u = cairn_xcalloc(n + 1, sizeof *u);
     *units = u;
     for (size_t i = 0; i < n; i++) {

@@ -13,16 +13,13 @@
 #include "mariadb/my_int.h"
 #include "util/text.h"
 
-/* The SELECT list for a dump.  FLOAT is printed with 6 significant digits,
- * which loses bits (1/3 stored as a FLOAT reads back as 0.333333); as a
- * DOUBLE its text has every digit, and loading that text into the FLOAT
- * column gives back the same value. */
-static int select_list(MYSQL *my, const cairn_object *obj, char **out, cairn_error *err)
+/* The DATA_TYPE of each of the object's columns, in obj->columns order
+ * ("" for one the table lacks); free with cairn_strv_free. */
+static int column_types(MYSQL *my, const cairn_object *obj, char ***types, cairn_error *err)
 {
     char *db = my_literal(my, obj->schema), *t = my_literal(my, obj->name);
-    char *sql = cairn_xasprintf("SELECT COLUMN_NAME FROM information_schema.COLUMNS "
-                                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
-                                "AND DATA_TYPE = 'float'",
+    char *sql = cairn_xasprintf("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+                                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
                                 db, t);
     free(db);
     free(t);
@@ -31,22 +28,39 @@ static int select_list(MYSQL *my, const cairn_object *obj, char **out, cairn_err
     free(sql);
     if (rc != CAIRN_OK)
         return rc;
+    *types = cairn_xcalloc(obj->ncolumns + 1, sizeof **types);
+    for (size_t i = 0; i < obj->ncolumns; i++) {
+        MYSQL_ROW row;
+        mysql_data_seek(res, 0);
+        while ((row = mysql_fetch_row(res)) && strcmp(row[0], obj->columns[i]) != 0)
+            ;
+        (*types)[i] = cairn_xstrdup(row && row[1] ? row[1] : "");
+    }
+    mysql_free_result(res);
+    return CAIRN_OK;
+}
+
+/* The SELECT list for a dump.  FLOAT is printed with 6 significant digits,
+ * which loses bits (1/3 stored as a FLOAT reads back as 0.333333); as a
+ * DOUBLE its text has every digit, and loading that text into the FLOAT
+ * column gives back the same value. */
+static int select_list(MYSQL *my, const cairn_object *obj, char **out, cairn_error *err)
+{
+    char **types = NULL;
+    if (column_types(my, obj, &types, err) != CAIRN_OK)
+        return err->code;
     size_t len = 0;
     *out = cairn_xstrdup("");
     for (size_t i = 0; i < obj->ncolumns; i++) {
-        int is_float = 0;
-        MYSQL_ROW row;
-        mysql_data_seek(res, 0);
-        while ((row = mysql_fetch_row(res)))
-            is_float |= strcmp(row[0], obj->columns[i]) == 0;
         char *q = my_ident(obj->columns[i]);
-        char *item = is_float ? cairn_xasprintf("CAST(%s AS DOUBLE)", q) : cairn_xstrdup(q);
+        char *item = strcmp(types[i], "float") == 0 ? cairn_xasprintf("CAST(%s AS DOUBLE)", q)
+                                                    : cairn_xstrdup(q);
         *out = cairn_xrealloc(*out, len + strlen(item) + 3);
         len += (size_t)snprintf(*out + len, strlen(item) + 3, "%s%s", i ? ", " : "", item);
         free(item);
         free(q);
     }
-    mysql_free_result(res);
+    cairn_strv_free(types);
     return CAIRN_OK;
 }
 
@@ -222,27 +236,14 @@ static int loads_as_text(const char *type)
 static int load_columns(MYSQL *my, const cairn_object *obj, char **targets, char **sets,
                         cairn_error *err)
 {
-    char *db = my_literal(my, obj->schema), *t = my_literal(my, obj->name);
-    char *sql = cairn_xasprintf("SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
-                                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                                db, t);
-    free(db);
-    free(t);
-    MYSQL_RES *res = NULL;
-    int rc = my_query(my, sql, &res, err);
-    free(sql);
-    if (rc != CAIRN_OK)
-        return rc;
+    char **types = NULL;
+    if (column_types(my, obj, &types, err) != CAIRN_OK)
+        return err->code;
     size_t tl = 0, sl = 0;
     *targets = cairn_xstrdup("");
     *sets = cairn_xstrdup("");
     for (size_t i = 0; i < obj->ncolumns; i++) {
-        int text = 0;
-        MYSQL_ROW row;
-        mysql_data_seek(res, 0);
-        while ((row = mysql_fetch_row(res)))
-            if (strcmp(row[0], obj->columns[i]) == 0 && row[1])
-                text = loads_as_text(row[1]);
+        int text = loads_as_text(types[i]);
         char *q = my_ident(obj->columns[i]);
         char var[32];
         snprintf(var, sizeof var, "@c%zu", i);
@@ -258,7 +259,7 @@ static int load_columns(MYSQL *my, const cairn_object *obj, char **targets, char
         }
         free(q);
     }
-    mysql_free_result(res);
+    cairn_strv_free(types);
     return CAIRN_OK;
 }
 

@@ -25,6 +25,9 @@ char *my_ident(const char *name);
 char *my_literal(MYSQL *my, const char *text);
 /* The database named in the URI, or NULL for every database; caller frees. */
 char *my_uri_database(const char *uri);
+/* The databases a backup covers: `only`, or every non-system one when it
+ * is NULL or "".  *names is NULL-terminated (free with cairn_strv_free). */
+int my_list_databases(MYSQL *my, const char *only, char ***names, size_t *n, cairn_error *err);
 /* The settings every session uses: binary results, UTC, a plain sql_mode. */
 int my_session_setup(MYSQL *my, cairn_error *err);
 

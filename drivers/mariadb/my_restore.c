@@ -154,47 +154,53 @@ static int use_database(MYSQL *my, const char *db, cairn_error *err)
     return rc;
 }
 
-/* pre-data: tables without their deferrable keys, which are remembered in
- * the item ("deferred") for post-data. */
+/* A table's CREATE without its deferrable keys (*create, caller frees)
+ * and the ALTER that adds them back (NULL when none). */
+static char *split_table(json_t *item, char **create)
+{
+    const char *name = json_string_value(json_object_get(item, "name"));
+    *create = cairn_xstrdup(json_string_value(json_object_get(item, "create")));
+    char *q = my_ident(name ? name : "");
+    char *alter = *create ? defer_keys(q, create) : NULL;
+    free(q);
+    return alter;
+}
+
+/* pre-data: the tables, without their deferrable keys. */
 static int apply_tables(MYSQL *my, json_t *db, cairn_error *err)
 {
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(db, "tables"), i, item)
     {
-        const char *name = json_string_value(json_object_get(item, "name"));
-        char *create = cairn_xstrdup(json_string_value(json_object_get(item, "create")));
-        char *q = my_ident(name ? name : "");
-        char *alter = create ? defer_keys(q, &create) : NULL;
-        free(q);
+        char *create = NULL;
+        free(split_table(item, &create));
         int rc = apply_sql(my, item, create, err);
         free(create);
-        free(alter);
         if (rc != CAIRN_OK)
-            return cairn_error_prefix(err, "table %s", name);
+            return cairn_error_prefix(err, "table %s",
+                                      json_string_value(json_object_get(item, "name")));
     }
     return CAIRN_OK;
 }
 
-/* post-data: build the keys taken out of the tables. */
+/* post-data: the keys taken out of the tables. */
 static int build_deferred_keys(MYSQL *my, json_t *db, cairn_error *err)
 {
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(db, "tables"), i, item)
     {
-        const char *name = json_string_value(json_object_get(item, "name"));
-        char *create = cairn_xstrdup(json_string_value(json_object_get(item, "create")));
-        char *q = my_ident(name ? name : "");
-        char *alter = create ? defer_keys(q, &create) : NULL;
-        free(q);
+        char *create = NULL;
+        char *alter = split_table(item, &create);
         free(create);
         if (!alter)
             continue;
         int rc = my_exec(my, alter, err);
         free(alter);
         if (rc != CAIRN_OK)
-            return cairn_error_prefix(err, "indexes of table %s", name);
+            return cairn_error_prefix(err, "indexes of table %s",
+                                      json_string_value(json_object_get(item, "name")));
     }
     return CAIRN_OK;
 }

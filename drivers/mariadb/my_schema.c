@@ -165,29 +165,16 @@ int my_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink
                      "sql_quote_show_create = 1",
                      err);
     json_t *dbs = json_array();
-    if (rc == CAIRN_OK) {
-        /* the same databases as the data (my_catalog.c) */
-        char *lit = snap->source.database[0] ? my_literal(my, snap->source.database) : NULL;
-        char *sql = lit ? cairn_xasprintf("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                                          "WHERE SCHEMA_NAME = %s",
-                                          lit)
-                        : cairn_xstrdup("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-                                        "WHERE SCHEMA_NAME NOT IN ('mysql', "
-                                        "'information_schema', 'performance_schema', 'sys') "
-                                        "ORDER BY SCHEMA_NAME");
-        free(lit);
-        MYSQL_RES *res = NULL;
-        rc = my_query(my, sql, &res, err);
-        free(sql);
-        MYSQL_ROW row;
-        while (rc == CAIRN_OK && (row = mysql_fetch_row(res))) {
-            json_t *d = json_object();
-            json_array_append_new(dbs, d);
-            rc = dump_database(my, row[0], d, err);
-        }
-        if (res)
-            mysql_free_result(res);
+    char **dbnames = NULL;
+    size_t n = 0;
+    if (rc == CAIRN_OK)
+        rc = my_list_databases(my, snap->source.database, &dbnames, &n, err);
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
+        json_t *d = json_object();
+        json_array_append_new(dbs, d);
+        rc = dump_database(my, dbnames[i], d, err);
     }
+    cairn_strv_free(dbnames);
     mysql_close(my);
     if (rc == CAIRN_OK) {
         json_t *doc = json_pack("{s:i, s:s, s:o}", "format", 1, "server",

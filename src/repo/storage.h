@@ -37,6 +37,5 @@ struct cairn_storage {
 /* A POSIX directory, which must exist. */
 cairn_storage *cairn_storage_posix_new(const char *root);
 void cairn_storage_free(cairn_storage *st);
-void cairn_strv_free(char **v);
 
 #endif

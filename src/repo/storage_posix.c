@@ -159,12 +159,3 @@ void cairn_storage_free(cairn_storage *st)
     if (st)
         st->ops->free(st);
 }
-
-void cairn_strv_free(char **v)
-{
-    if (!v)
-        return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
-}

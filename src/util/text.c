@@ -61,6 +61,15 @@ char *cairn_xasprintf(const char *fmt, ...)
     return p;
 }
 
+void cairn_strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+
 void cairn_strlcpy(char *dst, const char *src, size_t cap)
 {
     if (!cap)

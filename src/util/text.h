@@ -14,6 +14,9 @@ void *cairn_xrealloc(void *p, size_t n);
 char *cairn_xstrdup(const char *s); /* NULL stays NULL */
 char *cairn_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Frees a NULL-terminated array of strings and the array; accepts NULL. */
+void cairn_strv_free(char **v);
+
 /* Copies with truncation; always terminates. */
 void cairn_strlcpy(char *dst, const char *src, size_t cap);
 
