@@ -12,7 +12,7 @@ static const char usage[] =
     "\n"
     "usage: cairn VERB [options]\n"
     "\n"
-    "  backup   take a full backup of a PostgreSQL database into a repository\n"
+    "  backup   take a full backup of a PostgreSQL database or MariaDB server\n"
     "  restore  restore a backup into a database (checksums verified first)\n"
     "  plan     print what a restore would do, change nothing\n"
     "  list     list the backups in a repository\n"

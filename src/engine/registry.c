@@ -50,7 +50,8 @@ const cairn_driver *cairn_driver_for_uri(const char *uri, cairn_error *err)
     char shown[512];
     cairn_uri_redact(uri, shown, sizeof shown);
     cairn_error_set(err, CAIRN_EUSAGE, "unsupported URI scheme \"%s\" in \"%s\"", u.scheme, shown);
-    cairn_error_hint(err, "cairn speaks postgresql:// (also postgres://)");
+    cairn_error_hint(err, "cairn speaks postgresql:// (also postgres://) and mariadb:// (also "
+                          "mysql://)");
     cairn_uri_clear(&u);
     return NULL;
 }
