@@ -23,8 +23,19 @@ static void print_text(const cairn_manifest *m)
     printf("type         %s\nstatus       %s\n", m->type, m->status);
     if (m->tag)
         printf("tag          %s\n", m->tag);
-    printf("source       %s database \"%s\" (system %s, timeline %u, server %s)\n", m->driver,
-           m->source.database, m->source.system_id, m->source.timeline, m->source.server_version);
+    char db[300], timeline[32] = "";
+    if (m->source.database[0])
+        snprintf(db, sizeof db, "database \"%s\"", m->source.database);
+    else
+        snprintf(db, sizeof db, "all databases");
+    if (m->source.timeline)
+        snprintf(timeline, sizeof timeline, ", timeline %u", m->source.timeline);
+    printf("source       %s, %s (system %s%s, server %s)\n", m->driver, db, m->source.system_id,
+           timeline, m->source.server_version);
+    if (m->gtid)
+        printf("gtid         %s\n", m->gtid);
+    if (m->barrier_seconds > 0)
+        printf("barrier      held %.3f s\n", m->barrier_seconds);
     printf("position     %s\n", m->end_position ? m->end_position : "-");
     printf("snapshot     %s%s%s, %zu workers on %s\n", m->snapshot_mode, m->slot ? ", slot " : "",
            m->slot ? m->slot : "", m->nworker_snapshots,
