@@ -14,14 +14,13 @@ set -euo pipefail
 cmd=${1:?usage: mariadb.sh start|stop DIR [PORT] [SERVER_ID]}
 dir=${2:?usage: mariadb.sh start|stop DIR [PORT] [SERVER_ID]}
 
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 case "$cmd" in
 start)
     port=${3:-}
-    # a random loopback port nobody listens on
-    while [ -z "$port" ]; do
-        port=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && port=""
-    done
+    [ -n "$port" ] || port=$(free_port)
     server_id=${4:-$((1 + RANDOM % 1000))}
     mkdir -p "$dir/data" "$dir/binlog" "$dir/tmp"
     owner=$(id -un)

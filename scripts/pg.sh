@@ -20,14 +20,13 @@ as_owner() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 case "$cmd" in
 start)
     port=${3:-}
-    # a random loopback port nobody listens on
-    while [ -z "$port" ]; do
-        port=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && port=""
-    done
+    [ -n "$port" ] || port=$(free_port)
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     chmod 700 "$dir"

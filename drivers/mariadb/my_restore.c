@@ -119,13 +119,6 @@ static char *defer_keys(const char *table, char **create)
 }
 
 /* Runs one definition under the sql_mode (and time zone) it was made with. */
-static int apply_sql(MYSQL *my, json_t *item, const char *create, cairn_error *err);
-
-static int apply(MYSQL *my, json_t *item, cairn_error *err)
-{
-    return apply_sql(my, item, json_string_value(json_object_get(item, "create")), err);
-}
-
 static int apply_sql(MYSQL *my, json_t *item, const char *create, cairn_error *err)
 {
     const char *mode = json_string_value(json_object_get(item, "sql_mode"));
@@ -142,6 +135,11 @@ static int apply_sql(MYSQL *my, json_t *item, const char *create, cairn_error *e
     if (rc == CAIRN_OK && mysql_real_query(my, create, (unsigned long)strlen(create)) != 0)
         rc = my_error(my, err, "create failed");
     return rc;
+}
+
+static int apply(MYSQL *my, json_t *item, cairn_error *err)
+{
+    return apply_sql(my, item, json_string_value(json_object_get(item, "create")), err);
 }
 
 static int use_database(MYSQL *my, const char *db, cairn_error *err)

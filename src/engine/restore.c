@@ -81,6 +81,7 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
     uint64_t stored = 0;
     size_t files = count_files(m, &stored);
     size_t tables = 0, chunks = 0, matviews = 0, seqs = 0;
+    uint64_t rows = 0;
     for (size_t u = 0; u < m->nunits; u++) {
         seqs += m->units[u].nsequences;
         for (size_t i = 0; i < m->units[u].nobjects; i++) {
@@ -90,6 +91,7 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
             else
                 tables++;
             chunks += obj->nchunks;
+            rows += obj->rows;
         }
     }
     char target[512] = "";
@@ -107,16 +109,10 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
                         "already holds objects (--clean)"
                       : "create the target database(s); refuse one that already holds objects"));
     json_array_append_new(steps, json_pack("{s:s, s:s}", "step", "schema", "section", "pre-data"));
-    json_array_append_new(steps,
-                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
-                                    (json_int_t)tables, "chunks", (json_int_t)chunks, "raw_bytes",
-                                    (json_int_t)m->raw_bytes, "rows", (json_int_t)0, "jobs", jobs));
-    json_t *data = json_array_get(steps, 3);
-    uint64_t rows = 0;
-    for (size_t u = 0; u < m->nunits; u++)
-        for (size_t i = 0; i < m->units[u].nobjects; i++)
-            rows += m->units[u].objects[i].rows;
-    json_object_set_new(data, "rows", json_integer((json_int_t)rows));
+    json_array_append_new(
+        steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
+                         (json_int_t)tables, "chunks", (json_int_t)chunks, "raw_bytes",
+                         (json_int_t)m->raw_bytes, "rows", (json_int_t)rows, "jobs", jobs));
     json_array_append_new(steps,
                           json_pack("{s:s, s:I}", "step", "sequences", "count", (json_int_t)seqs));
     json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:I}", "step", "schema", "section",
