@@ -55,6 +55,9 @@ clean_dump() { rm -rf "$tmp/dump"; mkdir -p "$tmp/dump"; }
 fresh_b() { sqlb -e "DROP DATABASE IF EXISTS bench"; }
 
 echo "== backup (best of $repeat, $jobs jobs)"
+measure cairn_fast clean_repo "$cairn" backup --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" \
+    --repo "$tmp/repo" --jobs "$jobs" --compress zstd:-3 --quiet
+record cairn_fast_size "$(size_of "$tmp/repo")"
 measure cairn_backup clean_repo "$cairn" backup --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" \
     --repo "$tmp/repo" --jobs "$jobs" --quiet
 record cairn_size "$(size_of "$tmp/repo")"
@@ -76,12 +79,14 @@ measure myloader fresh_b myloader -h 127.0.0.1 -P "$B" -u cairn -p cairn -t "$jo
 echo
 echo "== results"
 printf '  cairn backup     %7.2f s  %8s MiB\n' "$(get cairn_backup)" "$(mib "$(get cairn_size)")"
+printf '  cairn zstd:-3    %7.2f s  %8s MiB\n' "$(get cairn_fast)" "$(mib "$(get cairn_fast_size)")"
 printf '  mydumper         %7.2f s  %8s MiB\n' "$(get mydumper)" "$(mib "$(get mydumper_size)")"
 printf '  mydumper -c      %7.2f s  %8s MiB\n' "$(get mydumper_c)" "$(mib "$(get mydumper_c_size)")"
 printf '  mariadb-dump     %7.2f s  %8s MiB\n' "$(get mariadb_dump)" "$(mib "$(get mariadb_dump_size)")"
 printf '  cairn restore    %7.2f s   myloader %7.2f s\n' "$(get cairn_restore)" "$(get myloader)"
 echo
 echo "  backup: mydumper time / cairn time        = $(ratio "$(get mydumper)" "$(get cairn_backup)")  (target >= 1)"
+echo "  backup: mydumper time / cairn zstd:-3    = $(ratio "$(get mydumper)" "$(get cairn_fast)")"
 echo "  backup: mydumper -c time / cairn time     = $(ratio "$(get mydumper_c)" "$(get cairn_backup)")  (target >= 3)"
 echo "  backup: mariadb-dump time / cairn time    = $(ratio "$(get mariadb_dump)" "$(get cairn_backup)")"
 echo "  size:   mydumper -c size / cairn size     = $(ratio "$(get mydumper_c_size)" "$(get cairn_size)")"

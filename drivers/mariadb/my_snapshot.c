@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mariadb/my_int.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -177,14 +178,12 @@ void my_snapshot_close(cairn_snapshot *snap)
     snap->priv = NULL;
 }
 
-int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
-                     cairn_error *err)
+/* Starts a consistent-snapshot transaction and reads the binlog position
+ * it is at ("file:pos"). */
+static int start_snapshot(MYSQL *my, char *identity, size_t cap, cairn_error *err)
 {
-    MYSQL *my = conn->my;
-    if (my_session_setup(my, err) != CAIRN_OK ||
-        my_exec(my, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) != CAIRN_OK ||
-        my_exec(my, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", err) != CAIRN_OK)
-        return cairn_error_prefix(err, "joining the snapshot");
+    if (my_exec(my, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", err) != CAIRN_OK)
+        return err->code;
     MYSQL_RES *res = NULL;
     if (my_query(my, "SHOW STATUS LIKE 'binlog_snapshot_%'", &res, err) != CAIRN_OK)
         return err->code;
@@ -197,14 +196,42 @@ int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identit
             cairn_strlcpy(pos, row[1] ? row[1] : "", sizeof pos);
     }
     mysql_free_result(res);
-    if (strcmp(snap->mode, "binlog") != 0) {
-        cairn_strlcpy(identity, "nobinlog", cap);
-        return CAIRN_OK;
-    }
     snprintf(identity, cap, "%s:%s", file, pos);
-    if (strcmp(identity, snap->position) != 0)
-        return cairn_error_set(err, CAIRN_EVERIFY,
-                               "a worker's snapshot is at %s, not at the leader's %s", identity,
-                               snap->position);
     return CAIRN_OK;
+}
+
+/* A worker joins while the leader's barrier holds, so its snapshot should
+ * see exactly the leader's position.  If it does not (a commit that was
+ * already past the barrier's check when it was taken), the worker's
+ * snapshot is retaken a few times before the backup gives up: a snapshot
+ * at another position would mix two instants. */
+#define JOIN_ATTEMPTS 5
+
+int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
+                     cairn_error *err)
+{
+    MYSQL *my = conn->my;
+    if (my_session_setup(my, err) != CAIRN_OK ||
+        my_exec(my, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ", err) != CAIRN_OK)
+        return cairn_error_prefix(err, "joining the snapshot");
+    for (int attempt = 1;; attempt++) {
+        if (start_snapshot(my, identity, cap, err) != CAIRN_OK)
+            return cairn_error_prefix(err, "joining the snapshot");
+        if (strcmp(snap->mode, "binlog") != 0) {
+            cairn_strlcpy(identity, "nobinlog", cap);
+            return CAIRN_OK;
+        }
+        if (strcmp(identity, snap->position) == 0 && !cairn_fault("mariadb-join-mismatch"))
+            return CAIRN_OK;
+        if (attempt == JOIN_ATTEMPTS)
+            return cairn_error_set(err, CAIRN_EVERIFY,
+                                   "a worker's snapshot is at %s, not at the leader's %s, after "
+                                   "%d attempts",
+                                   identity, snap->position, attempt);
+        cairn_warn("a worker's snapshot is at %s, not at the leader's %s: retaking it", identity,
+                   snap->position);
+        if (my_exec(my, "ROLLBACK", err) != CAIRN_OK)
+            return err->code;
+        usleep(100000u * (unsigned)attempt);
+    }
 }

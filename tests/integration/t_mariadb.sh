@@ -229,3 +229,25 @@ test_mariadb_long_query_blocks_with_a_clear_error() {
     run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo"
     assert_eq 0 "$RC" "once it is gone, the backup runs ($ERR)"
 }
+
+# A worker whose snapshot is not at the leader's position retakes it; one
+# that never gets there fails the backup with exit 4, leaving nothing.
+test_mariadb_worker_snapshot_retaken_or_refused() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE rt; CREATE TABLE rt.t (id INT PRIMARY KEY); INSERT INTO rt.t VALUES (1), (2)"
+    CAIRN_FAULT=mariadb-join-mismatch:2 run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "backup after retakes ($ERR)"
+    assert_contains "$ERR" "retaking it" "retake reported"
+    local pos id s
+    pos=$(json_get "$OUT" .end_position) id=$(json_get "$OUT" .id)
+    run_cairn show --repo "$WORK/repo" "$id" --json
+    for s in $(echo "$OUT" | jq -r '.snapshot.workers[]') missing; do
+        [ "$s" = missing ] || assert_eq "$pos" "$s" "worker snapshot position"
+    done
+    assert_eq 2 "$(echo "$OUT" | jq '.snapshot.workers | length')" "worker snapshots recorded"
+    CAIRN_FAULT=mariadb-join-mismatch:100 run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo2"
+    assert_eq 4 "$RC" "backup that cannot join the snapshot"
+    assert_contains "$ERR" "after 5 attempts" "message"
+    run_cairn list --repo "$WORK/repo2" --json
+    assert_eq 0 "$(echo "$OUT" | jq length)" "no backup listed"
+}
