@@ -6,6 +6,7 @@
 #   scripts/bench.sh [ROWS]         ROWS in the dominant table (default 6000000, about 1 GB)
 #   BENCH_JOBS=2 BENCH_REPEAT=2 BENCH_LEVELS="1 3"  (zstd levels to compare)
 #   BENCH_SMALL_ROWS=1500000        a second, smaller database for the memory comparison
+#   BENCH_INCR_ROWS=10000           rows changed before each timed increment
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,6 +15,7 @@ small_rows=${BENCH_SMALL_ROWS:-$((rows / 4))}
 jobs=${BENCH_JOBS:-2}
 repeat=${BENCH_REPEAT:-2}
 levels=${BENCH_LEVELS:-"1 3"}
+incr_rows=${BENCH_INCR_ROWS:-10000}
 
 scripts/deps.sh
 scripts/build.sh >/dev/null
@@ -82,6 +84,28 @@ measure cairn_restore fresh_target "$cairn" restore --repo "$tmp/repo" \
 measure pg_restore fresh_target_created "$pgbin/pg_restore" -j "$jobs" -d target "$tmp/dump_gzip"
 fresh_target
 
+echo "== increments: $incr_rows changed rows each, on the same database"
+# a fresh chain, so the log between the full backup and the increments holds
+# only the changes (the restores above wrote WAL of their own)
+rm -rf "$tmp/repo_incr"
+"$cairn" backup --source "$CAIRN_PG_URI_BASE/bench" --repo "$tmp/repo_incr" --jobs "$jobs" --quiet
+incr_round=0
+change_rows() { # a different key range each time: incr_rows updates in 100 transactions
+    incr_round=$((incr_round + 1))
+    local lo=$((incr_round * incr_rows))
+    psql -X -q -d bench -c "DO \$\$ BEGIN FOR b IN 0..99 LOOP
+        UPDATE big SET amount = amount + 1, status = 'changed'
+            WHERE id >= $lo + b * ($incr_rows / 100) AND id < $lo + (b + 1) * ($incr_rows / 100);
+        COMMIT; END LOOP; END \$\$"
+}
+before=$(size_of "$tmp/repo_incr")
+measure cairn_incr change_rows "$cairn" backup --type incr --source "$CAIRN_PG_URI_BASE/bench" \
+    --repo "$tmp/repo_incr" --quiet
+echo "cairn_incr_size $(( ($(size_of "$tmp/repo_incr") - before) / repeat )) 0" >> "$results"
+measure cairn_restore_chain fresh_target "$cairn" restore --repo "$tmp/repo_incr" \
+    --target "$CAIRN_PG_URI_BASE/target" --jobs "$jobs" --quiet
+fresh_target
+
 echo "== memory as the database grows: $small_rows rows vs $rows rows"
 make_db benchsmall "$small_rows"
 measure cairn_backup_small clean_repo "$cairn" backup --source "$CAIRN_PG_URI_BASE/benchsmall" \
@@ -98,6 +122,8 @@ printf '  cairn default  %6.2f s  %6.1f MiB\n' "$(get cairn_backup_default)" "$(
 printf '  pg_dump gzip   %6.2f s  %6.1f MiB\n' "$(get pg_dump_gzip)" "$(awk "BEGIN{print $(get pg_dump_gzip_size)/1048576}")"
 printf '  pg_dump -Z0    %6.2f s  %6.1f MiB\n' "$(get pg_dump_z0)" "$(awk "BEGIN{print $(get pg_dump_z0_size)/1048576}")"
 printf '  cairn restore  %6.2f s   pg_restore -j%s %6.2f s\n' "$(get cairn_restore)" "$jobs" "$(get pg_restore)"
+printf '  increment      %6.2f s  %6.1f KiB  (%s changed rows, in 100 transactions)\n' "$(get cairn_incr)" "$(awk "BEGIN{print $(get cairn_incr_size)/1024}")" "$incr_rows"
+printf '  restore chain  %6.2f s  (full + %s increments replayed)\n' "$(get cairn_restore_chain)" "$repeat"
 echo
 echo "  backup: pg_dump -Z0 time / cairn time      = $(ratio "$(get pg_dump_z0)" "$(get cairn_backup_default)")  (target >= 1)"
 echo "  backup: pg_dump gzip time / cairn time     = $(ratio "$(get pg_dump_gzip)" "$(get cairn_backup_default)")  (target >= 3)"

@@ -12,12 +12,15 @@ static const char usage[] =
     "\n"
     "usage: cairn VERB [options]\n"
     "\n"
-    "  backup   take a full backup of a PostgreSQL database or MariaDB server\n"
-    "  restore  restore a backup into a database (checksums verified first)\n"
+    "  backup   take a full backup of a PostgreSQL database or MariaDB server, or an\n"
+    "           increment from the database's log (--type incr)\n"
+    "  restore  restore a backup and its increments, to any point (checksums and\n"
+    "           chain verified first)\n"
     "  plan     print what a restore would do, change nothing\n"
     "  list     list the backups in a repository\n"
     "  show     show one backup in detail\n"
     "  verify   re-read every file of a backup and check its checksums\n"
+    "  expire   remove old chains of backups, keeping the newest N full backups\n"
     "\n"
     "cairn VERB --help shows a verb's options and examples.\n"
     "\n"
@@ -30,6 +33,7 @@ static const struct {
 } verbs[] = {
     {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
     {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
+    {"expire", cairn_cmd_expire},
 };
 
 int main(int argc, char **argv)

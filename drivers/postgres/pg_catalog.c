@@ -79,7 +79,7 @@ static int list_objects(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
     return CAIRN_OK;
 }
 
-static int list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
 {
     PGresult *res = NULL;
     if (pg_query(conn->pg, sequences_sql, &res, err) != CAIRN_OK)
@@ -111,6 +111,89 @@ static int list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
     return CAIRN_OK;
 }
 
+/* Everything a restore could not rebuild from row changes alone: tables
+ * and their columns, types, constraints, indexes, views, functions,
+ * triggers and sequences of the user's schemas, as one digest.  cairn's
+ * own restore bookkeeping (schema _cairn) is left out. */
+static const char *const fingerprint_sql =
+    "SELECT pg_catalog.md5(pg_catalog.string_agg(x, E'\\n' ORDER BY x)) FROM ("
+    "  SELECT pg_catalog.format('%s.%s %s %s', n.nspname, c.relname, c.relkind, "
+    "    c.relreplident) AS x "
+    "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "    AND n.nspname !~ '^pg_(toast|temp_)' "
+    "  UNION ALL "
+    "  SELECT pg_catalog.format('%s.%s.%s %s %s %s %s', n.nspname, c.relname, a.attname, "
+    "    pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated, "
+    "    a.attnum) "
+    "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+    "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "    AND n.nspname !~ '^pg_(toast|temp_)' "
+    "  UNION ALL "
+    "  SELECT pg_catalog.format('%s.%s constraint %s %s', n.nspname, c.relname, k.conname, "
+    "    pg_catalog.pg_get_constraintdef(k.oid)) "
+    "  FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+    "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "  UNION ALL "
+    "  SELECT pg_catalog.format('%s.%s trigger %s', n.nspname, c.relname, t.tgname) "
+    "  FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+    "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "  WHERE NOT t.tgisinternal "
+    "  UNION ALL "
+    "  SELECT pg_catalog.format('%s.%s(%s) function', n.nspname, p.proname, "
+    "    pg_catalog.pg_get_function_identity_arguments(p.oid)) "
+    "  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "  UNION ALL "
+    "  SELECT pg_catalog.format('type %s.%s', n.nspname, t.typname) "
+    "  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "    AND n.nspname !~ '^pg_(toast|temp_)' AND t.typtype IN ('e', 'd', 'c', 'r') "
+    "    AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+    "      WHERE c.oid = t.typrelid AND c.relkind = 'c'))"
+    ") AS parts";
+
+int pg_schema_fingerprint(PGconn *pg, char **out, cairn_error *err)
+{
+    PGresult *res = NULL;
+    if (pg_query(pg, fingerprint_sql, &res, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "reading the schema fingerprint");
+    *out = cairn_xstrdup(PQgetisnull(res, 0, 0) ? "empty" : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return CAIRN_OK;
+}
+
+const char *const pg_unreplayable_sql =
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND c.relpersistence = 'p' "
+    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn') "
+    "  AND n.nspname !~ '^pg_(toast|temp_)' "
+    "  AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS ("
+    "    SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))) "
+    "ORDER BY 1, 2";
+
+/* Tables whose UPDATEs and DELETEs the log cannot identify: increments
+ * will refuse their changes, so say it now, with the fix. */
+static void warn_unreplayable(PGconn *pg)
+{
+    PGresult *res = NULL;
+    cairn_error e = {0};
+    if (pg_query(pg, pg_unreplayable_sql, &res, &e) != CAIRN_OK)
+        return;
+    for (int i = 0; i < PQntuples(res); i++) {
+        char *q = pg_qualified(pg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        cairn_warn("table %s has no primary key or replica identity: increments cannot replay "
+                   "its UPDATEs and DELETEs (fix: ALTER TABLE %s REPLICA IDENTITY FULL)",
+                   q, q);
+        free(q);
+    }
+    PQclear(res);
+}
+
 /* A PostgreSQL backup has one unit: the database the snapshot belongs to. */
 int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
                   cairn_error *err)
@@ -122,8 +205,10 @@ int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **uni
     u->position = cairn_xstrdup(snap->position);
     *units = u;
     *count = 1;
-    if (list_objects(conn, u, err) != CAIRN_OK || list_sequences(conn, u, err) != CAIRN_OK)
+    if (list_objects(conn, u, err) != CAIRN_OK || pg_list_sequences(conn, u, err) != CAIRN_OK ||
+        pg_schema_fingerprint(conn->pg, &u->fingerprint, err) != CAIRN_OK)
         return err->code;
+    warn_unreplayable(conn->pg);
     PGresult *res = NULL;
     if (pg_query(conn->pg, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", &res, err) ==
         CAIRN_OK) {

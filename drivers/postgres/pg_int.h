@@ -44,6 +44,8 @@ void pg_snapshot_close(cairn_snapshot *snap);
 int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                      cairn_error *err);
 int pg_slot_drop(const char *uri, const char *slot, cairn_error *err);
+int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
+                   size_t status_cap, cairn_error *err);
 int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
                   cairn_error *err);
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
@@ -56,6 +58,26 @@ int pg_restore_schema(const char *uri, const char *archive_path, const char *sec
 int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);
 int pg_load_chunk(cairn_conn *conn, const cairn_object *obj, cairn_source *src, uint64_t *rows,
                   cairn_error *err);
+/* Server version, database, encoding, system identifier, timeline. */
+int pg_read_identity(PGconn *pg, cairn_identity *id, cairn_error *err);
+int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err);
+/* A digest of the user's schema (md5 hex, caller frees). */
+int pg_schema_fingerprint(PGconn *pg, char **out, cairn_error *err);
+/* Tables whose UPDATE/DELETE the log cannot identify: (schema, name) rows. */
+extern const char *const pg_unreplayable_sql;
+/* Increments (pg_log.c: capture; pg_apply.c: replay and restore progress). */
+int pg_position_cmp(const char *a, const char *b, int *cmp, cairn_error *err);
+int pg_log_capture(const char *uri, const cairn_log_request *req, cairn_sink *sink,
+                   cairn_log_result *res, cairn_error *err);
+int pg_log_confirm(const char *uri, const char *slot, const char *end, cairn_error *err);
+int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open open,
+                 void *open_arg, const cairn_apply_opts *opts, cairn_apply_result *res,
+                 cairn_error *err);
+int pg_progress_read(const char *uri, char *chain, size_t chain_cap, char *phase, size_t phase_cap,
+                     char *position, size_t position_cap, cairn_error *err);
+int pg_progress_write(cairn_conn *conn, const char *chain, const char *phase, const char *position,
+                      cairn_error *err);
+int pg_progress_drop(cairn_conn *conn, cairn_error *err);
 int pg_restore_sequences(cairn_conn *conn, const cairn_unit *unit, cairn_error *err);
 
 #endif

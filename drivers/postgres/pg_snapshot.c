@@ -34,7 +34,7 @@ static void copy_field(PGresult *res, int col, char *dst, size_t cap)
 }
 
 /* Server version, database and its encoding; must run before the slot. */
-static int read_identity(PGconn *pg, cairn_identity *id, cairn_error *err)
+int pg_read_identity(PGconn *pg, cairn_identity *id, cairn_error *err)
 {
     PGresult *res = NULL;
     if (pg_query(pg,
@@ -68,7 +68,7 @@ static int open_exported(const char *uri, cairn_snapshot *snap, cairn_error *err
     if (pg_connect(uri, NULL, NULL, &pg, err) != CAIRN_OK)
         return err->code;
     PGresult *res = NULL;
-    if (read_identity(pg, &snap->source, err) != CAIRN_OK ||
+    if (pg_read_identity(pg, &snap->source, err) != CAIRN_OK ||
         pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err) != CAIRN_OK ||
         pg_query(pg,
                  "SELECT pg_catalog.pg_export_snapshot(), CASE WHEN pg_catalog.pg_is_in_recovery()"
@@ -117,7 +117,7 @@ int pg_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_sna
                    e.message);
         return open_exported(uri, snap, err);
     }
-    if (read_identity(repl, &snap->source, err) != CAIRN_OK) {
+    if (pg_read_identity(repl, &snap->source, err) != CAIRN_OK) {
         PQfinish(repl);
         return err->code;
     }
@@ -202,6 +202,34 @@ int pg_slot_drop(const char *uri, const char *slot, cairn_error *err)
     int rc = CAIRN_OK;
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = pg_error(pg, res, err, "cannot drop replication slot");
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}
+
+int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
+                   size_t status_cap, cairn_error *err)
+{
+    PGconn *pg = NULL;
+    *retained_bytes = 0;
+    if (pg_connect(uri, NULL, NULL, &pg, err) != CAIRN_OK)
+        return err->code;
+    const char *params[1] = {slot};
+    PGresult *res = PQexecParams(pg,
+                                 "SELECT COALESCE(wal_status, 'unknown'), COALESCE("
+                                 "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+                                 "restart_lsn), 0)::bigint "
+                                 "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    int rc = CAIRN_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = pg_error(pg, res, err, "cannot read the replication slot");
+    } else if (PQntuples(res) == 0) {
+        cairn_strlcpy(status, "missing", status_cap);
+    } else {
+        cairn_strlcpy(status, PQgetvalue(res, 0, 0), status_cap);
+        *retained_bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    }
     PQclear(res);
     PQfinish(pg);
     return rc;

@@ -75,10 +75,11 @@ typedef struct cairn_sequence {
 
 typedef struct cairn_unit {
     char *name;
-    char *kind;     /* "database" */
-    char *position; /* the unit's snapshot position */
-    char *status;   /* "complete" or "failed" */
-    char *error;    /* NULL unless failed */
+    char *kind;        /* "database" */
+    char *position;    /* the unit's snapshot position */
+    char *status;      /* "complete" or "failed" */
+    char *error;       /* NULL unless failed */
+    char *fingerprint; /* digest of the unit's schema at the position, NULL when unknown */
     cairn_object *objects;
     size_t nobjects;
     cairn_sequence *sequences;

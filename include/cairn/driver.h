@@ -54,8 +54,46 @@ typedef struct cairn_restore_flags {
     int jobs;
 } cairn_restore_flags;
 
+/* Increments: what the log capture starts from. */
+typedef struct cairn_log_request {
+    const char *slot;       /* PostgreSQL: the chain's replication slot */
+    const char *start;      /* the parent's end position: the capture starts after it */
+    const char *start_gtid; /* MariaDB: the parent's GTID, NULL elsewhere */
+} cairn_log_request;
+
+/* What a capture read: the stored log holds every transaction committed
+ * after the request's start and at or before end. */
+typedef struct cairn_log_result {
+    char end[64];
+    char gtid[256];
+    char end_at[32]; /* when the source was at end (ISO, UTC) */
+    char first_commit_at[48], last_commit_at[48];
+    uint64_t transactions, changes;
+    uint64_t ddl; /* schema changes captured in the log, replayed by restore */
+    cairn_identity source;
+    cairn_unit *units; /* per unit: schema fingerprint and sequence values at end */
+    size_t nunits;
+} cairn_log_result;
+
+/* Restore: which part of a stored log to apply. */
+typedef struct cairn_apply_opts {
+    const char *after;         /* skip transactions committed at or before it; NULL: none */
+    const char *stop_position; /* apply nothing committed after it; NULL: no limit */
+    int64_t stop_time_us;      /* apply nothing committed after it (Unix us); 0: none */
+} cairn_apply_opts;
+
+typedef struct cairn_apply_result {
+    uint64_t transactions, changes;
+    char last_position[64]; /* commit position of the last transaction applied */
+    int stopped;            /* the stop position or time was reached in this log */
+} cairn_apply_result;
+
+/* Opens the stored log (checked and decompressed) again, from its start. */
+typedef int (*cairn_log_open)(void *arg, cairn_source **out, cairn_error *err);
+
 enum {
     CAIRN_DRIVER_SNAPSHOT_SLOT = 1u << 0, /* snapshots carry a log position */
+    CAIRN_DRIVER_INCREMENTS = 1u << 1,    /* log capture and replay entries are set */
 };
 
 typedef struct cairn_driver {
@@ -105,6 +143,36 @@ typedef struct cairn_driver {
     int (*load_chunk)(cairn_conn *conn, const cairn_object *obj, cairn_source *src, uint64_t *rows,
                       cairn_error *err);
     int (*restore_sequences)(cairn_conn *conn, const cairn_unit *unit, cairn_error *err);
+
+    /* Increments (CAIRN_DRIVER_INCREMENTS). */
+    /* Orders two positions of this database: *cmp < 0, 0, > 0.  CAIRN_EUSAGE
+     * when one is not a position. */
+    int (*position_cmp)(const char *a, const char *b, int *cmp, cairn_error *err);
+    /* Writes every change committed after req->start up to the current end
+     * of the log to sink, as length-prefixed records. */
+    int (*log_capture)(const char *uri, const cairn_log_request *req, cairn_sink *sink,
+                       cairn_log_result *res, cairn_error *err);
+    /* Once the increment is durable: the server may let go of the log up to
+     * end (PostgreSQL: advance the slot).  Checks the server moved exactly
+     * there. */
+    int (*log_confirm)(const char *uri, const char *slot, const char *end, cairn_error *err);
+    /* Replays a stored log on conn, one target transaction per source
+     * transaction, recording chain/position on the target in the same
+     * transaction; the log may be opened more than once. */
+    int (*log_apply)(cairn_conn *conn, const cairn_identity *source, cairn_log_open open,
+                     void *open_arg, const cairn_apply_opts *opts, cairn_apply_result *res,
+                     cairn_error *err);
+    /* Restore progress kept on the target: phase "" when there is none. */
+    int (*progress_read)(const char *uri, char *chain, size_t chain_cap, char *phase,
+                         size_t phase_cap, char *position, size_t position_cap, cairn_error *err);
+    int (*progress_write)(cairn_conn *conn, const char *chain, const char *phase,
+                          const char *position, cairn_error *err);
+    int (*progress_drop)(cairn_conn *conn, cairn_error *err);
+    /* Optional: how much log a replication slot holds back on the server,
+     * and its state ("reserved", "extended", "unreserved", "lost", or
+     * "missing" when it does not exist). */
+    int (*slot_status)(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
+                       size_t status_cap, cairn_error *err);
 } cairn_driver;
 
 /* The registry (engine/registry.c). */

@@ -14,14 +14,19 @@ static const char usage[] =
     "\n"
     "Takes a consistent, parallel, compressed and checksummed full backup into the\n"
     "repository DIR (created when missing or empty): one PostgreSQL database, or the\n"
-    "databases of a MariaDB server (one, when the URI names it).\n"
+    "databases of a MariaDB server (one, when the URI names it).  With --type incr,\n"
+    "stores every change committed since the newest backup, read from the server's\n"
+    "log (PostgreSQL: the chain's logical replication slot).\n"
     "\n"
     "  --source URI          postgresql://user@host:port/database or\n"
     "                        mariadb://user@host:port/[database] (also mysql://,\n"
     "                        ?socket=PATH); passwords from PGPASSWORD, ~/.pgpass,\n"
     "                        MYSQL_PWD or the URI, never logged\n"
     "  --repo DIR            the repository\n"
-    "  --type full           the kind of backup (full only, for now)\n"
+    "  --type full|incr      a full backup (default), or an increment on top of the\n"
+    "                        newest backup in the repository (PostgreSQL)\n"
+    "  --full-if-needed      with --type incr: take a full backup when the repository\n"
+    "                        holds none to build on (the summary says which happened)\n"
     "  --jobs N              parallel workers (default 2)\n"
     "  --compress zstd[:L]|none  compression (default zstd:1; L from -7 to 19)\n"
     "  --chunk-size SIZE     split tables larger than SIZE into chunks of about SIZE\n"
@@ -38,8 +43,10 @@ static const char usage[] =
     "  cairn backup --source postgresql://db1/shop --repo /srv/cairn/shop --jobs 4 \\\n"
     "               --tag before-deploy-42 --json\n"
     "  cairn backup --source mariadb://backup@db2:3306/ --repo /srv/cairn/db2\n"
+    "  cairn backup --type incr --source postgresql://db1/shop --repo /srv/cairn/shop\n"
     "\n"
-    "exit codes: 0 done, 1 error, 2 usage, 4 verification failed, 5 repository locked\n";
+    "exit codes: 0 done, 1 error, 2 usage, 4 verification failed, 5 repository locked,\n"
+    "            6 no chain to build an increment on (gap, lost slot, schema change)\n";
 
 static int parse_compress(const char *s, int *level)
 {
@@ -89,6 +96,16 @@ static json_t *summary_json(const cairn_manifest *m)
         "sequential", m->phase_sequential, "started_at", m->started_at, "finished_at",
         m->finished_at, "warnings", warnings, "units", json_integer((json_int_t)m->nunits));
     json_object_set_new(j, "gtid", m->gtid ? json_string(m->gtid) : json_null());
+    json_object_set_new(j, "end_at", m->end_at ? json_string(m->end_at) : json_null());
+    if (strcmp(m->type, "incr") == 0) {
+        json_object_set_new(j, "parent", json_string(m->parent));
+        json_object_set_new(j, "transactions", json_integer((json_int_t)m->transactions));
+        json_object_set_new(j, "changes", json_integer((json_int_t)m->changes));
+        json_object_set_new(j, "first_commit_at",
+                            m->first_commit_at ? json_string(m->first_commit_at) : json_null());
+        json_object_set_new(j, "last_commit_at",
+                            m->last_commit_at ? json_string(m->last_commit_at) : json_null());
+    }
     json_object_set_new(j, "barrier_seconds", json_real(m->barrier_seconds));
     return j;
 }
@@ -105,11 +122,12 @@ int cairn_cmd_backup(int argc, char **argv)
         {"tag", required_argument, NULL, 'T'},
         {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
+        {"full-if-needed", no_argument, NULL, 'F'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     cairn_backup_opts o = {.jobs = 2, .zstd_level = CAIRN_ZSTD_DEFAULT_LEVEL};
-    int json = 0, opt;
+    int json = 0, opt, incr = 0, full_if_needed = 0;
     char *end = NULL;
     optind = 1;
     opterr = 0;
@@ -124,10 +142,10 @@ int cairn_cmd_backup(int argc, char **argv)
             o.repo_dir = optarg;
             break;
         case 't':
-            if (strcmp(optarg, "full") == 0)
+            if (strcmp(optarg, "full") == 0 || strcmp(optarg, "incr") == 0) {
+                incr = strcmp(optarg, "incr") == 0;
                 break;
-            if (strcmp(optarg, "incr") == 0)
-                return cli_usage_error("backup", "incremental backups are not available yet");
+            }
             return cli_usage_error("backup", "--type must be full or incr, not \"%s\"", optarg);
         case 'j':
             if (cli_parse_jobs(optarg, &o.jobs) != 0)
@@ -155,6 +173,9 @@ int cairn_cmd_backup(int argc, char **argv)
         case 'J':
             json = 1;
             break;
+        case 'F':
+            full_if_needed = 1;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -171,12 +192,21 @@ int cairn_cmd_backup(int argc, char **argv)
         return cli_usage_error("backup", "--repo is required");
     cairn_manifest *m = NULL;
     cairn_error err = {0};
-    int rc = cairn_backup_run(&o, &m, &err);
+    if (full_if_needed && !incr)
+        return cli_usage_error("backup", "--full-if-needed goes with --type incr");
+    int rc = incr ? cairn_incr_run(&o, full_if_needed, &m, &err) : cairn_backup_run(&o, &m, &err);
     if (rc != CAIRN_OK)
         return cli_fail(&err);
     json_t *j = summary_json(m);
     if (json) {
         cli_print_json(j);
+    } else if (strcmp(m->type, "incr") == 0) {
+        char stored[32];
+        cairn_format_bytes(m->stored_bytes, stored, sizeof stored);
+        printf("increment %s complete: %s to %s, %llu transactions, %llu changes, %s stored, "
+               "%.1f s\n",
+               m->id, m->start_position, m->end_position, (unsigned long long)m->transactions,
+               (unsigned long long)m->changes, stored, m->duration);
     } else {
         char raw[32], stored[32];
         cairn_format_bytes(m->raw_bytes, raw, sizeof raw);

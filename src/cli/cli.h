@@ -15,6 +15,7 @@ int cairn_cmd_plan(int argc, char **argv);
 int cairn_cmd_list(int argc, char **argv);
 int cairn_cmd_show(int argc, char **argv);
 int cairn_cmd_verify(int argc, char **argv);
+int cairn_cmd_expire(int argc, char **argv);
 
 /* "cairn VERB: MESSAGE" and a pointer to --help; returns CAIRN_EUSAGE. */
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -37,15 +38,19 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* A positive integer option; -1 when malformed. */
 int cli_parse_jobs(const char *s, int *out);
 
-/* Options of the read-only verbs: --repo DIR [--backup ID] [--json] [ID]. */
+/* Options of the read-only verbs: --repo DIR [--backup ID] [--source URI]
+ * [--json] [ID]. */
+enum { CLI_ALLOW_BACKUP = 1, CLI_ALLOW_SOURCE = 2 };
 typedef struct cli_repo_args {
     const char *repo;
     const char *backup;     /* --backup, when allowed */
+    const char *source;     /* --source, when allowed */
     const char *positional; /* the ID argument, when wanted */
     int json;
 } cli_repo_args;
 /* Returns -1 to go on, or the exit code to return (help printed, usage error). */
-int cli_parse_repo_args(const char *verb, const char *usage, int allow_backup, int want_id,
-                        int argc, char **argv, cli_repo_args *a);
+/* allow: CLI_ALLOW_* bits. */
+int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want_id, int argc,
+                        char **argv, cli_repo_args *a);
 
 #endif

@@ -92,12 +92,13 @@ int cli_parse_jobs(const char *s, int *out)
     return 0;
 }
 
-int cli_parse_repo_args(const char *verb, const char *usage, int allow_backup, int want_id,
-                        int argc, char **argv, cli_repo_args *a)
+int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want_id, int argc,
+                        char **argv, cli_repo_args *a)
 {
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, 'r'},
         {"backup", required_argument, NULL, 'b'},
+        {"source", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'J'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -114,9 +115,14 @@ int cli_parse_repo_args(const char *verb, const char *usage, int allow_backup, i
             a->repo = optarg;
             break;
         case 'b':
-            if (!allow_backup)
+            if (!(allow & CLI_ALLOW_BACKUP))
                 return cli_usage_error(verb, "--backup is not an option of this verb");
             a->backup = optarg;
+            break;
+        case 's':
+            if (!(allow & CLI_ALLOW_SOURCE))
+                return cli_usage_error(verb, "--source is not an option of this verb");
+            a->source = optarg;
             break;
         case 'J':
             a->json = 1;

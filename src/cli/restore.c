@@ -8,14 +8,24 @@
 static const char restore_usage[] =
     "usage: cairn restore --repo DIR --target URI [options]\n"
     "\n"
-    "Restores a backup into the target.  Every checksum is verified before the\n"
-    "target is touched.  Missing databases are created; one that already holds\n"
+    "Restores a backup into the target: a full backup, then each increment after it\n"
+    "in order, up to the chosen backup, position or time.  The chain and every\n"
+    "checksum are verified before the target is touched; a chain with a gap is\n"
+    "refused (exit 6).  Missing databases are created; one that already holds\n"
     "tables (PostgreSQL) or exists (MariaDB) is refused unless --clean is given.\n"
+    "A restore with increments that is interrupted resumes when run again.\n"
     "\n"
     "  --repo DIR            the repository\n"
     "  --target URI          postgresql://user@host:port/database, or for a MariaDB\n"
     "                        backup the server: mariadb://user@host:port/\n"
-    "  --backup ID|TAG|latest  which backup (default: the latest complete one)\n"
+    "  --backup ID|TAG|latest  which backup (default: the latest complete one); an\n"
+    "                        increment brings its full backup and the increments\n"
+    "                        between them\n"
+    "  --to-position POS     stop after the last transaction that committed at or\n"
+    "                        before POS (inclusive; PostgreSQL LSN such as 0/1A2B3C4)\n"
+    "  --to-time TIME        stop after the last transaction that committed at or\n"
+    "                        before TIME (inclusive; 2026-11-26T14:30:00Z, or with an\n"
+    "                        offset such as +01:00; no zone means UTC)\n"
     "  --jobs N              parallel workers for data and index builds (default 2)\n"
     "  --no-owner            do not restore ownership and privileges (PostgreSQL) or\n"
     "                        DEFINER clauses (MariaDB), for a target that lacks the\n"
@@ -31,15 +41,20 @@ static const char restore_usage[] =
     "  cairn restore --repo /srv/cairn/shop --target postgresql://db2/shop_copy\n"
     "  cairn restore --repo /srv/cairn/shop --target postgresql://db2/shop --backup "
     "before-deploy-42\n"
+    "  cairn restore --repo /srv/cairn/shop --target postgresql://db2/shop_then \\\n"
+    "                --to-time '2026-11-26 14:29:59Z'\n"
     "\n"
     "exit codes: 0 done, 1 error, 2 usage, 4 verification failed (target untouched),\n"
-    "            6 no complete backup to restore\n";
+    "            6 no valid chain (a missing increment, a gap, a target past the\n"
+    "              newest backup); the target is not touched\n";
 
 static const char plan_usage[] =
-    "usage: cairn plan --repo DIR [--target URI] [--backup ID|TAG|latest] [--jobs N] [--json]\n"
+    "usage: cairn plan --repo DIR [--target URI] [--backup ID|TAG|latest]\n"
+    "                  [--to-position POS | --to-time TIME] [--jobs N] [--json]\n"
     "\n"
-    "Prints the ordered restore plan for a backup and changes nothing\n"
-    "(the same as cairn restore --dry-run).\n"
+    "Prints the ordered restore plan -- the full backup, each increment with its\n"
+    "position range, the stop, an estimate of the time -- and changes nothing (the\n"
+    "same as cairn restore --dry-run).  Exits 6 when the chain has a gap.\n"
     "\n"
     "example:\n"
     "  cairn plan --repo /srv/cairn/shop --backup latest --json\n";
@@ -75,9 +90,29 @@ static void print_plan(json_t *plan)
                    "first\n",
                    I("tables"), I("chunks"), I("rows"), I("raw_bytes"), I("jobs"));
         else if (strcmp(name, "sequences") == 0)
-            printf("set %lld sequence values\n", I("count"));
+            printf("set %lld sequence values%s%s\n", I("count"),
+                   json_object_get(s, "from") ? " as of increment " : "",
+                   json_object_get(s, "from") ? json_string_value(json_object_get(s, "from")) : "");
+        else if (strcmp(name, "increment") == 0) {
+            const char *stop_pos = json_string_value(json_object_get(s, "stop_at_position"));
+            const char *stop_time = json_string_value(json_object_get(s, "stop_at_time"));
+            printf("replay increment %s: %s to %s, %lld transactions, %lld changes, %lld bytes "
+                   "stored%s%s\n",
+                   json_string_value(json_object_get(s, "backup")),
+                   json_string_value(json_object_get(s, "from")),
+                   json_string_value(json_object_get(s, "to")), I("transactions"), I("changes"),
+                   I("stored_bytes"),
+                   stop_pos || stop_time ? ", stopping after the last commit at "
+                                           "or before "
+                                         : "",
+                   stop_pos    ? stop_pos
+                   : stop_time ? stop_time
+                               : "");
+        }
 #undef I
     }
+    printf("estimated time: about %.0f s (a rough guide)\n",
+           json_number_value(json_object_get(plan, "estimate_seconds")));
 }
 
 static int run(int argc, char **argv, int plan_only)
@@ -91,6 +126,8 @@ static int run(int argc, char **argv, int plan_only)
         {"no-owner", no_argument, NULL, 'O'},
         {"clean", no_argument, NULL, 'X'},
         {"json", no_argument, NULL, 'J'},
+        {"to-position", required_argument, NULL, 'P'},
+        {"to-time", required_argument, NULL, 'W'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -128,6 +165,12 @@ static int run(int argc, char **argv, int plan_only)
         case 'J':
             json = 1;
             break;
+        case 'P':
+            o.to_position = optarg;
+            break;
+        case 'W':
+            o.to_time = optarg;
+            break;
         case 'h':
             fputs(plan_only ? plan_usage : restore_usage, stdout);
             return 0;
@@ -157,16 +200,26 @@ static int run(int argc, char **argv, int plan_only)
     if (cairn_restore_run(&o, &res, &err) != CAIRN_OK)
         return cli_fail(&err);
     if (json) {
-        json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f, s:f}}", "backup",
-                              res.id, "status", "complete", "rows", (json_int_t)res.rows, "chunks",
-                              (json_int_t)res.chunks, "raw_bytes", (json_int_t)res.raw_bytes,
-                              "duration_seconds", res.duration, "phases", "verify", res.t_verify,
-                              "schema", res.t_schema, "data", res.t_data, "post_data", res.t_post);
+        json_t *j = json_pack(
+            "{s:s, s:s, s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:s, s:I, s:I, s:I, s:b}",
+            "backup", res.id, "status", "complete", "rows", (json_int_t)res.rows, "chunks",
+            (json_int_t)res.chunks, "raw_bytes", (json_int_t)res.raw_bytes, "duration_seconds",
+            res.duration, "phases", "verify", res.t_verify, "schema", res.t_schema, "data",
+            res.t_data, "post_data", res.t_post, "log", res.t_log, "position", res.position,
+            "increments", (json_int_t)res.increments, "transactions", (json_int_t)res.transactions,
+            "changes", (json_int_t)res.changes, "resumed", res.resumed);
         cli_print_json(j);
         json_decref(j);
     } else {
-        printf("restored backup %s: %llu rows in %zu chunks, %.1f s\n", res.id,
-               (unsigned long long)res.rows, res.chunks, res.duration);
+        if (res.increments)
+            printf("restored backup %s: %llu rows in %zu chunks, then %zu increments "
+                   "(%llu transactions, %llu changes) up to %s, %.1f s\n",
+                   res.id, (unsigned long long)res.rows, res.chunks, res.increments,
+                   (unsigned long long)res.transactions, (unsigned long long)res.changes,
+                   res.position, res.duration);
+        else
+            printf("restored backup %s: %llu rows in %zu chunks, %.1f s\n", res.id,
+                   (unsigned long long)res.rows, res.chunks, res.duration);
     }
     return 0;
 }

@@ -1,5 +1,6 @@
 /* cairn show ID: one backup in detail. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "repo/repo.h"
@@ -36,10 +37,22 @@ static void print_text(const cairn_manifest *m)
         printf("gtid         %s\n", m->gtid);
     if (m->barrier_seconds > 0)
         printf("barrier      held %.3f s\n", m->barrier_seconds);
-    printf("position     %s\n", m->end_position ? m->end_position : "-");
-    printf("snapshot     %s%s%s, %zu workers on %s\n", m->snapshot_mode, m->slot ? ", slot " : "",
-           m->slot ? m->slot : "", m->nworker_snapshots,
-           m->snapshot_identity ? m->snapshot_identity : "-");
+    printf("position     %s%s%s\n", m->end_position ? m->end_position : "-",
+           m->end_at ? " at " : "", m->end_at ? m->end_at : "");
+    if (strcmp(m->type, "incr") == 0) {
+        printf("parent       %s\n", m->parent);
+        printf("log          after %s up to %s: %llu transactions, %llu changes\n",
+               m->start_position, m->end_position, (unsigned long long)m->transactions,
+               (unsigned long long)m->changes);
+        if (m->first_commit_at)
+            printf("commits      %s to %s\n", m->first_commit_at, m->last_commit_at);
+        if (m->slot)
+            printf("slot         %s\n", m->slot);
+    } else {
+        printf("snapshot     %s%s%s, %zu workers on %s\n", m->snapshot_mode,
+               m->slot ? ", slot " : "", m->slot ? m->slot : "", m->nworker_snapshots,
+               m->snapshot_identity ? m->snapshot_identity : "-");
+    }
     printf("started      %s\nfinished     %s (%.1f s: snapshot %.1f, parallel %.1f, "
            "sequential %.1f)\n",
            m->started_at ? m->started_at : "-", m->finished_at ? m->finished_at : "-", m->duration,
@@ -51,6 +64,11 @@ static void print_text(const cairn_manifest *m)
         const cairn_unit *un = &m->units[u];
         printf("\nunit %s (%s, %s)%s%s\n", un->name, un->kind ? un->kind : "database", un->status,
                un->error ? ": " : "", un->error ? un->error : "");
+        if (!un->nobjects) {
+            if (un->nsequences)
+                printf("  %zu sequence values\n", un->nsequences);
+            continue;
+        }
         printf("  %-40s %-9s %12s %7s %10s\n", "OBJECT", "KIND", "ROWS", "CHUNKS", "RAW");
         for (size_t i = 0; i < un->nobjects; i++) {
             const cairn_object *o = &un->objects[i];

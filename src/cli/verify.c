@@ -19,7 +19,7 @@ static const char usage[] =
 int cairn_cmd_verify(int argc, char **argv)
 {
     cli_repo_args a = {0};
-    int rc = cli_parse_repo_args("verify", usage, 1, 0, argc, argv, &a);
+    int rc = cli_parse_repo_args("verify", usage, CLI_ALLOW_BACKUP, 0, argc, argv, &a);
     if (rc >= 0)
         return rc;
     cairn_error err = {0};

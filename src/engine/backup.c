@@ -198,25 +198,26 @@ static void drop_old_slots(backup_ctx *c)
 /* Backups that never finished (killed, crashed, power lost) left a
  * directory without a manifest and maybe a slot: remove both.  Safe under
  * the repository lock: no other writer is running. */
-static void clean_unfinished(backup_ctx *c)
+void cairn_backup_clean_unfinished(cairn_repo *repo, const cairn_driver *drv, const char *uri,
+                                   const char *own_id)
 {
     char **ids = NULL;
     cairn_error e = {0};
-    if (cairn_repo_list_unfinished(c->repo, &ids, &e) != CAIRN_OK)
+    if (cairn_repo_list_unfinished(repo, &ids, &e) != CAIRN_OK)
         return;
     for (char **id = ids; *id; id++) {
-        if (strcmp(*id, c->m->id) == 0)
+        if (strcmp(*id, own_id) == 0)
             continue; /* this run's own */
         json_t *pending = NULL;
-        cairn_repo_get_json(c->repo, *id, "pending.json", &pending);
+        cairn_repo_get_json(repo, *id, "pending.json", &pending);
         const char *slot = json_string_value(json_object_get(pending, "slot"));
         cairn_error_clear(&e);
-        if (slot && c->drv->slot_drop && c->drv->slot_drop(c->o->source_uri, slot, &e)) {
+        if (slot && drv->slot_drop && drv->slot_drop(uri, slot, &e)) {
             cairn_warn("cannot drop slot %s of unfinished backup %s: %s", slot, *id, e.message);
             json_decref(pending);
             continue; /* keep the record, so a later run tries again */
         }
-        if (cairn_repo_remove_backup(c->repo, *id, &e) == CAIRN_OK)
+        if (cairn_repo_remove_backup(repo, *id, &e) == CAIRN_OK)
             cairn_info("removed unfinished backup %s%s%s, left by an interrupted run", *id,
                        slot ? " and its replication slot " : "", slot ? slot : "");
         json_decref(pending);
@@ -247,6 +248,9 @@ static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
     m->start_position = cairn_xstrdup(c->snap->position);
     m->end_position = cairn_xstrdup(c->snap->position);
     m->gtid = c->snap->gtid[0] ? cairn_xstrdup(c->snap->gtid) : NULL;
+    char at[32];
+    cairn_time_iso_us(at);
+    m->end_at = cairn_xstrdup(at);
     c->barrier_start = cairn_now();
     if (strcmp(c->snap->mode, "exported") == 0)
         cairn_manifest_add_warning(m, "no replication slot: this backup cannot start a chain "
@@ -358,7 +362,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     if (rc == CAIRN_OK)
         rc = cairn_repo_check_source(c.repo, c.drv->name, &m->source, err);
     if (rc == CAIRN_OK)
-        clean_unfinished(&c);
+        cairn_backup_clean_unfinished(c.repo, c.drv, o->source_uri, id);
     if (rc == CAIRN_OK)
         rc = list_and_plan(&c, err);
     if (rc == CAIRN_OK) {

@@ -23,6 +23,19 @@ typedef struct cairn_backup_opts {
  * replication slot created for this backup is dropped again. */
 int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
 
+/* Removes what runs that never finished left behind (a directory without a
+ * manifest, the replication slot its pending.json names), except own_id.
+ * Call under the repository lock. */
+void cairn_backup_clean_unfinished(cairn_repo *repo, const cairn_driver *drv, const char *uri,
+                                   const char *own_id);
+
+/* An increment (incr.c): the log since the newest backup, through the
+ * stream stack, then the manifest, then the server told it may let go.
+ * With full_if_needed and no backup to build on, takes a full backup
+ * instead (*out says which). */
+int cairn_incr_run(const cairn_backup_opts *o, int full_if_needed, cairn_manifest **out,
+                   cairn_error *err);
+
 /* The sequential phase (backup_check.c): every worker saw the leader's
  * snapshot; every stored file reads back with its checksum. */
 int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err);

@@ -21,6 +21,18 @@ int cairn_driver_check(const cairn_driver *d, cairn_error *err)
         if (!required[i])
             return cairn_error_set(err, CAIRN_ERR, "driver %s lacks required entry %zu", d->name,
                                    i);
+    if (d->features & CAIRN_DRIVER_INCREMENTS) {
+        const void *incr[] = {
+            (const void *)d->position_cmp,  (const void *)d->log_capture,
+            (const void *)d->log_confirm,   (const void *)d->log_apply,
+            (const void *)d->progress_read, (const void *)d->progress_write,
+            (const void *)d->progress_drop,
+        };
+        for (size_t i = 0; i < sizeof incr / sizeof *incr; i++)
+            if (!incr[i])
+                return cairn_error_set(err, CAIRN_ERR, "driver %s lacks increment entry %zu",
+                                       d->name, i);
+    }
     if (!d->name || !d->schemes || !d->schema_suffix)
         return cairn_error_set(err, CAIRN_ERR, "driver table is incomplete");
     return CAIRN_OK;

@@ -1,27 +1,39 @@
 /* Restore.
  *
- * DESIGN: choose the backup, check that it belongs to the target's kind of
- * database, and verify every stored file's checksum before the target is
- * touched.  Then: prepare the target (create it, or refuse one that holds
- * tables), apply pre-data, load every chunk in parallel (largest first,
- * each worker with its own connection), set the sequences, and apply
- * post-data (indexes, constraints, triggers, materialized view refreshes)
- * with parallel jobs.  Each chunk is read through a checked stream and its
- * row count must equal the one recorded at backup time. */
+ * DESIGN: plan the chain (a full backup and the increments after it, see
+ * chain.h), check that it belongs to the target's kind of database, and
+ * verify every stored file's checksum before the target is touched.  Then:
+ * prepare the target (create it, or refuse one that holds tables), apply
+ * pre-data, load every chunk in parallel (largest first, each worker with
+ * its own connection), set the sequences, and apply post-data (indexes,
+ * constraints, triggers, materialized view refreshes) with parallel jobs.
+ * Each chunk is read through a checked stream and its row count must equal
+ * the one recorded at backup time.  Then each increment's log is replayed
+ * in order, up to the stop, and the sequences are set from the last one.
+ *
+ * A restore with increments records its progress on the target (the
+ * driver's progress table): "full" while the full backup loads, then
+ * "log" and the position of the last replayed transaction, moved in the
+ * same transaction as the change.  Run again after an interruption, it
+ * starts the full backup over (a half-loaded database is cairn's own, and
+ * is recreated) or resumes the log after the last applied transaction. */
 #include "engine/restore.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cairn/driver.h"
+#include "engine/chain.h"
 #include "engine/chunk.h"
 #include "engine/files.h"
 #include "engine/pool.h"
 #include "repo/repo.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/uri.h"
@@ -30,7 +42,8 @@ typedef struct {
     const cairn_restore_opts *o;
     const cairn_driver *drv;
     cairn_repo *repo;
-    cairn_manifest *m;
+    cairn_chain chain;
+    cairn_manifest *m; /* the full backup: chain.steps[0] */
     cairn_work *work;
     size_t nwork;
     uint64_t rows;
@@ -41,23 +54,19 @@ static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
 {
     if (cairn_repo_open(o->repo_dir, 0, &c->repo, err) != CAIRN_OK)
         return err->code;
-    if (cairn_repo_select(c->repo, o->backup, &c->m, err) != CAIRN_OK)
-        return err->code;
-    if (strcmp(c->m->status, "complete") != 0) {
-        cairn_error_set(err, CAIRN_ENOCHAIN, "backup %s is %s, not complete", c->m->id,
-                        c->m->status);
-        return cairn_error_hint(err, "choose a complete backup (cairn list --repo %s)",
-                                o->repo_dir);
-    }
     if (o->target_uri) {
         c->drv = cairn_driver_for_uri(o->target_uri, err);
         if (!c->drv)
             return err->code;
-        if (strcmp(c->drv->name, c->m->driver) != 0) {
-            cairn_error_set(err, CAIRN_EUSAGE, "backup %s is of a %s database, the target is %s",
-                            c->m->id, c->m->driver, c->drv->name);
-            return err->code;
-        }
+    }
+    if (cairn_chain_plan(c->repo, c->drv, o->backup, o->to_position, o->to_time, &c->chain, err) !=
+        CAIRN_OK)
+        return err->code;
+    c->m = c->chain.steps[0];
+    if (c->drv && strcmp(c->drv->name, c->m->driver) != 0) {
+        cairn_error_set(err, CAIRN_EUSAGE, "backup %s is of a %s database, the target is %s",
+                        c->m->id, c->m->driver, c->drv->name);
+        return err->code;
     }
     return CAIRN_OK;
 }
@@ -76,8 +85,9 @@ static size_t count_files(const cairn_manifest *m, uint64_t *stored)
     return n;
 }
 
-static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
+static json_t *build_plan(const cairn_restore_opts *o, const cairn_chain *chain)
 {
+    const cairn_manifest *m = chain->steps[0];
     uint64_t stored = 0;
     size_t files = count_files(m, &stored);
     size_t tables = 0, chunks = 0, matviews = 0, seqs = 0;
@@ -118,10 +128,40 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_manifest *m)
     json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:I}", "step", "schema", "section",
                                            "post-data", "jobs", jobs, "matviews_refreshed",
                                            (json_int_t)matviews));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "backup", m->id, "type", m->type,
-                     "status", m->status, "tag", m->tag ? json_string(m->tag) : json_null(),
-                     "position", m->end_position ? m->end_position : "", "target",
-                     o->target_uri ? json_string(target) : json_null(), "steps", steps);
+    /* a rough estimate from this machine class: bulk load ~60 MiB/s per job,
+     * replay ~5000 changes/s */
+    double estimate = (double)m->raw_bytes / (60.0 * 1048576.0 * jobs) + 1.0;
+    const cairn_manifest *last = m;
+    for (size_t i = 1; i < chain->nsteps; i++) {
+        const cairn_manifest *inc = chain->steps[i];
+        int is_last = i + 1 == chain->nsteps;
+        json_t *step =
+            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "step", "increment", "backup", inc->id,
+                      "from", inc->start_position, "to", inc->end_position, "transactions",
+                      (json_int_t)inc->transactions, "changes", (json_int_t)inc->changes,
+                      "stored_bytes", (json_int_t)inc->stored_bytes);
+        if (is_last && chain->stop_position)
+            json_object_set_new(step, "stop_at_position", json_string(chain->stop_position));
+        if (is_last && chain->stop_time_us)
+            json_object_set_new(step, "stop_at_time", json_string(chain->stop_time));
+        json_array_append_new(steps, step);
+        estimate += (double)inc->changes / 5000.0;
+        last = inc;
+    }
+    if (chain->nsteps > 1)
+        json_array_append_new(
+            steps, json_pack("{s:s, s:s, s:I}", "step", "sequences", "from", last->id, "count",
+                             (json_int_t)(last->nunits ? last->units[0].nsequences : 0)));
+    json_t *chain_ids = json_array();
+    for (size_t i = 0; i < chain->nsteps; i++)
+        json_array_append_new(chain_ids, json_string(chain->steps[i]->id));
+    const char *position = chain->stop_position ? chain->stop_position : last->end_position;
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:f}", "backup", last->id, "type",
+                     last->type, "status", last->status, "tag",
+                     last->tag ? json_string(last->tag) : json_null(), "position",
+                     position ? position : "", "chain", chain_ids, "target",
+                     o->target_uri ? json_string(target) : json_null(), "steps", steps,
+                     "estimate_seconds", estimate);
 }
 
 int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *err)
@@ -129,8 +169,8 @@ int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *
     restore_ctx c = {.o = o};
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK)
-        *plan = build_plan(o, c.m);
-    cairn_manifest_free(c.m);
+        *plan = build_plan(o, &c.chain);
+    cairn_chain_clear(&c.chain);
     cairn_repo_close(c.repo);
     return rc;
 }
@@ -143,6 +183,12 @@ static int verify_all(restore_ctx *c, cairn_error *err)
         cairn_work *w = &c->work[i];
         if (cairn_file_check(c->repo, c->m->id, &w->chunk->file, 0, err) != CAIRN_OK)
             return cairn_error_prefix(err, "table %s.%s", w->obj->schema, w->obj->name);
+    }
+    for (size_t i = 1; i < c->chain.nsteps; i++) {
+        cairn_manifest *inc = c->chain.steps[i];
+        for (size_t k = 0; k < inc->nlogs; k++)
+            if (cairn_file_check(c->repo, inc->id, &inc->logs[k], 0, err) != CAIRN_OK)
+                return cairn_error_prefix(err, "increment %s", inc->id);
     }
     return CAIRN_OK;
 }
@@ -199,16 +245,36 @@ static int load_init(void *shared, int index, void **state, cairn_error *err)
     return CAIRN_OK;
 }
 
+/* A deadlock or serialization failure rolled the chunk's load back whole
+ * (InnoDB can pick one of two bulk loads into the same table as a victim):
+ * loading it again is safe. */
+static int retryable(const cairn_error *err)
+{
+    return strcmp(err->sqlstate, "40001") == 0 || strcmp(err->sqlstate, "40P01") == 0;
+}
+
+#define LOAD_ATTEMPTS 4
+
 static int load_run(void *shared, void *state, size_t item, cairn_error *err)
 {
     restore_ctx *c = shared;
     cairn_work *w = &c->work[item];
-    cairn_source *src = NULL;
-    if (cairn_reader_open(c->repo, c->m->id, &w->chunk->file, 1, &src, err) != CAIRN_OK)
-        return err->code;
     uint64_t rows = 0;
-    int rc = c->drv->load_chunk(state, w->obj, src, &rows, err);
-    cairn_source_free(src);
+    int rc = CAIRN_OK;
+    for (int attempt = 1;; attempt++) {
+        cairn_source *src = NULL;
+        if (cairn_reader_open(c->repo, c->m->id, &w->chunk->file, 1, &src, err) != CAIRN_OK)
+            return err->code;
+        rows = 0;
+        rc = c->drv->load_chunk(state, w->obj, src, &rows, err);
+        cairn_source_free(src);
+        if (rc == CAIRN_OK || !retryable(err) || attempt == LOAD_ATTEMPTS)
+            break;
+        cairn_warn("table %s.%s chunk %u: %s; loading it again", w->obj->schema, w->obj->name,
+                   w->chunk->index, err->message);
+        cairn_error_clear(err);
+        usleep(50000u * (unsigned)attempt);
+    }
     if (rc != CAIRN_OK)
         return rc;
     if (rows != w->chunk->rows) {
@@ -232,18 +298,38 @@ static void load_done(void *shared, void *state)
 
 static const cairn_pool_ops load_pool = {load_init, load_run, load_done};
 
-/* After the target was touched, a failure leaves it half restored: say so. */
-static void mark_incomplete(cairn_error *err)
+/* After the target was touched, a failure leaves it half restored: say so,
+ * and what to do (a restore that records progress resumes). */
+static void mark_incomplete(cairn_error *err, int resumable)
 {
+    const char *what = resumable ? "the target is incomplete: run the same restore again to "
+                                   "resume it"
+                                 : "the target is incomplete: drop it before restoring again";
     char hint[sizeof err->hint];
     if (err->hint[0])
-        snprintf(hint, sizeof hint,
-                 "%.250s; the target is incomplete: drop it before "
-                 "restoring again",
-                 err->hint);
+        snprintf(hint, sizeof hint, "%.250s; %s", err->hint, what);
     else
-        snprintf(hint, sizeof hint, "the target is incomplete: drop it before restoring again");
+        snprintf(hint, sizeof hint, "%s", what);
     cairn_strlcpy(err->hint, hint, sizeof err->hint);
+}
+
+/* Whether this restore keeps progress on the target: a chain with
+ * increments, on a driver that replays them. */
+static int keeps_progress(const restore_ctx *c)
+{
+    return c->chain.nsteps > 1 && (c->drv->features & CAIRN_DRIVER_INCREMENTS);
+}
+
+static int write_progress(restore_ctx *c, const char *phase, const char *position, cairn_error *err)
+{
+    if (!keeps_progress(c))
+        return CAIRN_OK;
+    cairn_conn *conn = NULL;
+    int rc = c->drv->connect(c->o->target_uri, &conn, err);
+    if (rc == CAIRN_OK)
+        rc = c->drv->progress_write(conn, c->m->id, phase, position, err);
+    c->drv->close(conn);
+    return rc;
 }
 
 static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
@@ -257,10 +343,13 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
                                     err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
-    if (c->m->has_schema)
+    rc = write_progress(c, "full", c->m->end_position, err);
+    if (rc == CAIRN_OK && c->m->has_schema)
         rc = materialize_schema(c, &dir, &path, err);
     if (rc == CAIRN_OK && c->m->has_schema)
         rc = c->drv->restore_schema(o->target_uri, path, "pre-data", &flags, err);
+    if (rc == CAIRN_OK && cairn_fault("restore-kill-after-schema"))
+        kill(getpid(), SIGKILL); /* tests: a restore killed while loading the full backup */
     res->t_schema = cairn_now() - t;
     if (rc == CAIRN_OK) {
         cairn_info("restoring %zu chunks with %d jobs", c->nwork, flags.jobs);
@@ -279,6 +368,8 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
         c->drv->close(conn);
         if (rc == CAIRN_OK && c->m->has_schema)
             rc = c->drv->restore_schema(o->target_uri, path, "post-data", &flags, err);
+        if (rc == CAIRN_OK)
+            rc = write_progress(c, "log", c->m->end_position, err);
         res->t_post = cairn_now() - t;
     }
     if (path)
@@ -288,8 +379,112 @@ static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *
     free(path);
     free(dir);
     if (rc != CAIRN_OK)
-        mark_incomplete(err);
+        mark_incomplete(err, keeps_progress(c));
     return rc;
+}
+
+typedef struct {
+    cairn_repo *repo;
+    const cairn_manifest *m;
+    const cairn_file *f;
+} log_file;
+
+static int open_log(void *arg, cairn_source **out, cairn_error *err)
+{
+    log_file *lf = arg;
+    return cairn_reader_open(lf->repo, lf->m->id, lf->f, 1, out, err);
+}
+
+/* Replays every increment after the full backup, in order, from after
+ * `after` (a resumed restore) up to the chain's stop; then sets the
+ * sequences from the last increment and removes the progress record. */
+static int apply_increments(restore_ctx *c, const char *after, cairn_restore_result *res,
+                            cairn_error *err)
+{
+    cairn_conn *conn = NULL;
+    int rc = c->drv->connect(c->o->target_uri, &conn, err);
+    const cairn_manifest *last = c->m;
+    char position[64];
+    cairn_strlcpy(position, after ? after : c->m->end_position, sizeof position);
+    for (size_t i = 1; rc == CAIRN_OK && i < c->chain.nsteps; i++) {
+        const cairn_manifest *inc = c->chain.steps[i];
+        int is_last = i + 1 == c->chain.nsteps;
+        int cmp = 0;
+        rc = c->drv->position_cmp(inc->end_position, position, &cmp, err);
+        if (rc != CAIRN_OK)
+            break;
+        last = inc;
+        if (cmp <= 0)
+            continue; /* applied before the interruption */
+        cairn_info("replaying increment %s: %s to %s, %llu transactions", inc->id,
+                   inc->start_position, inc->end_position, (unsigned long long)inc->transactions);
+        cairn_apply_opts ao = {.after = position,
+                               .stop_position = is_last ? c->chain.stop_position : NULL,
+                               .stop_time_us = c->chain.stop_time_us};
+        cairn_apply_result ar;
+        memset(&ar, 0, sizeof ar);
+        for (size_t k = 0; rc == CAIRN_OK && k < inc->nlogs; k++) {
+            log_file lf = {c->repo, inc, &inc->logs[k]};
+            rc = c->drv->log_apply(conn, &c->m->source, open_log, &lf, &ao, &ar, err);
+            if (rc != CAIRN_OK) {
+                cairn_error_prefix(err, "increment %s", inc->id);
+                break;
+            }
+            res->transactions += ar.transactions;
+            res->changes += ar.changes;
+            if (ar.last_position[0])
+                cairn_strlcpy(position, ar.last_position, sizeof position);
+        }
+        res->increments++;
+        if (rc == CAIRN_OK && ar.stopped)
+            break;
+    }
+    if (rc == CAIRN_OK && last != c->m) {
+        cairn_conn *seq = NULL;
+        rc = c->drv->connect(c->o->target_uri, &seq, err);
+        if (rc == CAIRN_OK)
+            rc = c->drv->load_begin(seq, &c->m->source, err);
+        for (size_t u = 0; rc == CAIRN_OK && u < last->nunits; u++)
+            rc = c->drv->restore_sequences(seq, &last->units[u], err);
+        c->drv->close(seq);
+    }
+    if (rc == CAIRN_OK)
+        rc = c->drv->progress_drop(conn, err);
+    c->drv->close(conn);
+    if (rc == CAIRN_OK)
+        cairn_strlcpy(res->position, position, sizeof res->position);
+    else
+        mark_incomplete(err, 1);
+    return rc;
+}
+
+/* A restore of this chain that was interrupted: "" when there is none;
+ * "full" to start over; otherwise the log position to resume after. */
+static int find_interrupted(restore_ctx *c, char *resume, size_t cap, cairn_error *err)
+{
+    resume[0] = '\0';
+    if (!keeps_progress(c) || c->o->clean)
+        return CAIRN_OK;
+    char chain[64], phase[16], position[64];
+    if (c->drv->progress_read(c->o->target_uri, chain, sizeof chain, phase, sizeof phase, position,
+                              sizeof position, err) != CAIRN_OK)
+        return err->code;
+    if (!phase[0])
+        return CAIRN_OK;
+    if (strcmp(chain, c->m->id) != 0) {
+        cairn_error_set(err, CAIRN_ERR,
+                        "the target holds an interrupted restore of another backup (%s)", chain);
+        return cairn_error_hint(err, "finish that restore, or pass --clean to replace the target");
+    }
+    if (strcmp(phase, "full") == 0) {
+        cairn_info("the target holds an interrupted restore of %s: loading it again", chain);
+        cairn_strlcpy(resume, "full", cap);
+    } else {
+        cairn_info("the target holds an interrupted restore of %s: resuming after %s", chain,
+                   position);
+        cairn_strlcpy(resume, position, cap);
+    }
+    return CAIRN_OK;
 }
 
 int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, cairn_error *err)
@@ -300,7 +495,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     pthread_mutex_init(&c.lock, NULL);
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK) {
-        cairn_strlcpy(res->id, c.m->id, sizeof res->id);
+        cairn_strlcpy(res->id, c.chain.steps[c.chain.nsteps - 1]->id, sizeof res->id);
         c.work = cairn_chunk_schedule(c.m->units, c.m->nunits, &c.nwork);
         double t = cairn_now();
         rc = verify_all(&c, err);
@@ -309,16 +504,31 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
             cairn_error_hint(err, "the target was not touched; restore an older backup "
                                   "(cairn list) or repair the repository copy");
     }
-    if (rc == CAIRN_OK) {
+    char resume[64] = "";
+    if (rc == CAIRN_OK)
+        rc = find_interrupted(&c, resume, sizeof resume, err);
+    int load_full = rc == CAIRN_OK && (!resume[0] || strcmp(resume, "full") == 0);
+    if (load_full) {
         cairn_info("restoring backup %s (%s) into the target", c.m->id, c.m->end_position);
+        cairn_restore_opts again = *o;
+        again.clean = o->clean || resume[0]; /* a half-loaded database of our own */
+        c.o = &again;
         rc = restore_into(&c, res, err);
+        c.o = o;
+        cairn_strlcpy(res->position, c.m->end_position, sizeof res->position);
+    }
+    res->resumed = resume[0] != '\0';
+    if (rc == CAIRN_OK && c.chain.nsteps > 1) {
+        double t = cairn_now();
+        rc = apply_increments(&c, load_full ? NULL : resume, res, err);
+        res->t_log = cairn_now() - t;
     }
     res->rows = c.rows;
     res->chunks = c.nwork;
     res->raw_bytes = c.m ? c.m->raw_bytes : 0;
     res->duration = cairn_now() - t0;
     free(c.work);
-    cairn_manifest_free(c.m);
+    cairn_chain_clear(&c.chain);
     cairn_repo_close(c.repo);
     pthread_mutex_destroy(&c.lock);
     return rc;

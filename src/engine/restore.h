@@ -16,7 +16,9 @@ typedef struct cairn_restore_opts {
     int jobs;
     int dry_run;
     int no_owner;
-    int clean; /* replace a target that is not empty */
+    int clean;               /* replace a target that is not empty */
+    const char *to_position; /* stop after the last commit at or before it */
+    const char *to_time;     /* stop after the last commit at or before it */
 } cairn_restore_opts;
 
 typedef struct cairn_restore_result {
@@ -26,6 +28,11 @@ typedef struct cairn_restore_result {
     uint64_t rows;
     uint64_t raw_bytes;
     size_t chunks;
+    size_t increments;              /* increments applied (wholly or up to the stop) */
+    uint64_t transactions, changes; /* replayed from the log */
+    char position[64];              /* where the target now stands */
+    int resumed;                    /* an interrupted restore was continued */
+    double t_log;
 } cairn_restore_result;
 
 /* The ordered plan as JSON (caller decrefs): the backup chosen and every

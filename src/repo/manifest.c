@@ -71,10 +71,11 @@ static json_t *unit_json(const cairn_unit *u)
         json_array_append_new(seqs, json_pack("{s:s, s:s, s:s, s:b}", "schema", s->schema, "name",
                                               s->name, "last_value", v, "is_called", s->is_called));
     }
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "name", u->name, "kind",
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "name", u->name, "kind",
                      u->kind ? u->kind : "database", "position", str_or_null(u->position), "status",
-                     u->status ? u->status : "complete", "error", str_or_null(u->error), "objects",
-                     objs, "sequences", seqs);
+                     u->status ? u->status : "complete", "error", str_or_null(u->error),
+                     "fingerprint", str_or_null(u->fingerprint), "objects", objs, "sequences",
+                     seqs);
 }
 
 json_t *cairn_manifest_to_json(const cairn_manifest *m)
@@ -97,6 +98,17 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
     json_object_set_new(root, "start_position", str_or_null(m->start_position));
     json_object_set_new(root, "end_position", str_or_null(m->end_position));
     json_object_set_new(root, "gtid", str_or_null(m->gtid));
+    json_object_set_new(root, "end_at", str_or_null(m->end_at));
+    if (strcmp(m->type, "incr") == 0) {
+        json_object_set_new(root, "first_commit_at", str_or_null(m->first_commit_at));
+        json_object_set_new(root, "last_commit_at", str_or_null(m->last_commit_at));
+        json_object_set_new(root, "transactions", json_integer((json_int_t)m->transactions));
+        json_object_set_new(root, "changes", json_integer((json_int_t)m->changes));
+        json_t *logs = json_array();
+        for (size_t i = 0; i < m->nlogs; i++)
+            json_array_append_new(logs, file_json(&m->logs[i]));
+        json_object_set_new(root, "logs", logs);
+    }
     if (m->barrier_seconds > 0)
         json_object_set_new(root, "barrier_seconds", json_real(m->barrier_seconds));
     json_t *workers = json_array();
@@ -163,6 +175,9 @@ int cairn_manifest_each_file(cairn_manifest *m, cairn_file_visit fn, void *arg)
     int rc;
     if (m->has_schema && (rc = fn(&m->schema, NULL, arg)) != 0)
         return rc;
+    for (size_t i = 0; i < m->nlogs; i++)
+        if ((rc = fn(&m->logs[i], NULL, arg)) != 0)
+            return rc;
     for (size_t u = 0; u < m->nunits; u++)
         for (size_t o = 0; o < m->units[u].nobjects; o++) {
             cairn_object *obj = &m->units[u].objects[o];
@@ -208,6 +223,12 @@ void cairn_manifest_clear(cairn_manifest *m)
     free(m->start_position);
     free(m->end_position);
     free(m->gtid);
+    free(m->end_at);
+    free(m->first_commit_at);
+    free(m->last_commit_at);
+    for (size_t i = 0; i < m->nlogs; i++)
+        cairn_file_clear(&m->logs[i]);
+    free(m->logs);
     free(m->snapshot_mode);
     free(m->slot);
     free(m->snapshot_identity);

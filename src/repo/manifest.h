@@ -30,7 +30,13 @@ typedef struct cairn_manifest {
     char *finished_at;
     char *start_position;
     char *end_position;
-    char *gtid;             /* MariaDB GTID at the end position, NULL elsewhere */
+    char *gtid;   /* MariaDB GTID at the end position, NULL elsewhere */
+    char *end_at; /* when the source was at end_position (ISO, UTC) */
+    /* increments: the log from start_position (exclusive) to end_position */
+    char *first_commit_at, *last_commit_at; /* NULL when no transaction */
+    uint64_t transactions, changes;
+    cairn_file *logs;
+    size_t nlogs;
     double barrier_seconds; /* how long the snapshot's barrier was held; 0: none */
     char *snapshot_mode;    /* "slot" | "exported" */
     char *slot;             /* NULL when none */

@@ -155,7 +155,7 @@ static int read_unit(ctx *c, json_t *o, cairn_unit *u)
         return fail(c, "units", "holds a non-object");
     if (get_str(c, o, "name", 1, &u->name) || get_str(c, o, "kind", 0, &u->kind) ||
         get_str(c, o, "position", 0, &u->position) || get_str(c, o, "status", 1, &u->status) ||
-        get_str(c, o, "error", 0, &u->error))
+        get_str(c, o, "error", 0, &u->error) || get_str(c, o, "fingerprint", 0, &u->fingerprint))
         return -1;
     json_t *objs = json_object_get(o, "objects");
     json_t *seqs = json_object_get(o, "sequences");
@@ -226,7 +226,9 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
         get_str(&c, root, "finished_at", 0, &m->finished_at) ||
         get_str(&c, root, "start_position", 0, &m->start_position) ||
         get_str(&c, root, "end_position", 0, &m->end_position) ||
-        get_str(&c, root, "gtid", 0, &m->gtid) ||
+        get_str(&c, root, "gtid", 0, &m->gtid) || get_str(&c, root, "end_at", 0, &m->end_at) ||
+        get_str(&c, root, "first_commit_at", 0, &m->first_commit_at) ||
+        get_str(&c, root, "last_commit_at", 0, &m->last_commit_at) ||
         get_str(&c, root, "compression", 1, &m->compression))
         goto bad;
     json_t *src = json_object_get(root, "source");
@@ -263,6 +265,29 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
         if (read_file(&c, schema, &m->schema))
             goto bad;
         m->has_schema = 1;
+    }
+    if (strcmp(m->type, "full") != 0 && strcmp(m->type, "incr") != 0) {
+        fail(&c, "type", "is neither full nor incr");
+        goto bad;
+    }
+    if (strcmp(m->type, "incr") == 0) {
+        if (!m->parent || !m->start_position || !m->end_position) {
+            fail(&c, "parent", "or a position is missing in an increment");
+            goto bad;
+        }
+        if (get_u64(&c, root, "transactions", 1, &m->transactions) ||
+            get_u64(&c, root, "changes", 1, &m->changes))
+            goto bad;
+        json_t *logs = json_object_get(root, "logs");
+        c.where = "logs";
+        if (!json_is_array(logs)) {
+            fail(&c, "", "is not an array");
+            goto bad;
+        }
+        m->logs = cairn_xcalloc(json_array_size(logs) + 1, sizeof *m->logs);
+        for (size_t i = 0; i < json_array_size(logs); i++)
+            if (read_file(&c, json_array_get(logs, i), &m->logs[m->nlogs++]))
+                goto bad;
     }
     json_t *units = json_object_get(root, "units");
     c.where = "units";

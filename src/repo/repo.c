@@ -312,9 +312,25 @@ int cairn_repo_select(cairn_repo *r, const char *spec, cairn_manifest **out, cai
     return cairn_error_hint(err, "cairn list --repo %s shows the backups it holds", r->root);
 }
 
+/* Ids sort in the order backups were taken (list, chains and "latest"
+ * rely on it): a new id's time stamp must be later than every existing
+ * one's, whatever their type letters, so a run within the same second as
+ * the previous one waits for the next second. */
 void cairn_repo_new_id(cairn_repo *r, const char *type, char out[32])
 {
     char suffix = strcmp(type, "incr") == 0 ? 'I' : 'F';
+    char newest[24] = "";
+    char **names = NULL;
+    size_t n = 0;
+    cairn_error e = {0};
+    if (r->st->ops->list(r->st, "backups", &names, &n, &e) == CAIRN_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (id_ok(names[i]) && strncmp(names[i], newest, 15) > 0)
+                snprintf(newest, sizeof newest, "%.15s", names[i]);
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+    }
     for (int attempt = 0;; attempt++) {
         time_t now = time(NULL);
         struct tm tm;
@@ -322,12 +338,9 @@ void cairn_repo_new_id(cairn_repo *r, const char *type, char out[32])
         char stamp[24];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
         snprintf(out, 32, "%s%c", stamp, suffix);
-        char *path = cairn_xasprintf("backups/%s", out);
-        int taken = r->st->ops->exists(r->st, path);
-        free(path);
-        if (!taken || attempt > 30)
+        if (strcmp(stamp, newest) > 0 || attempt > 50)
             return;
-        usleep(200 * 1000);
+        usleep(100 * 1000);
     }
 }
 

@@ -10,7 +10,8 @@
 
 typedef struct {
     char name[64];
-    long left;
+    long left; /* hits that still fail */
+    long skip; /* hits to let pass first */
 } fault_point;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -23,12 +24,16 @@ static void parse(void)
     const char *spec = getenv("CAIRN_FAULT");
     while (spec && *spec && npoints < MAX_POINTS) {
         size_t len = strcspn(spec, ",");
-        size_t name_len = strcspn(spec, ":,");
+        size_t name_len = strcspn(spec, ":@,");
         fault_point *p = &points[npoints];
         if (name_len > 0 && name_len < sizeof p->name) {
             memcpy(p->name, spec, name_len);
             p->name[name_len] = '\0';
-            p->left = name_len < len ? strtol(spec + name_len + 1, NULL, 10) : 1;
+            p->left = 1;
+            if (name_len < len && spec[name_len] == ':')
+                p->left = strtol(spec + name_len + 1, NULL, 10);
+            else if (name_len < len && spec[name_len] == '@')
+                p->skip = strtol(spec + name_len + 1, NULL, 10) - 1;
             npoints++;
         }
         spec += len;
@@ -46,6 +51,10 @@ int cairn_fault(const char *point)
     pthread_mutex_lock(&lock);
     for (int i = 0; i < npoints; i++)
         if (strcmp(points[i].name, point) == 0 && points[i].left > 0) {
+            if (points[i].skip > 0) {
+                points[i].skip--;
+                continue;
+            }
             points[i].left--;
             hit = 1;
         }

@@ -88,6 +88,76 @@ void cairn_time_iso(time_t t, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void cairn_time_iso_us(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%06dZ", (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return -1;
+        v = v * 10 + (**p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int cairn_time_parse_us(const char *s, int64_t *us)
+{
+    const char *p = s;
+    int y, mo, d, h, mi, sec = 0;
+    if (!s || digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d) || (*p != 'T' && *p != ' '))
+        return -1;
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+        return -1;
+    if (*p == ':' && (p++, digits(&p, 2, &sec)))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int64_t scale = 100000;
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            frac += (*p - '0') * scale;
+    }
+    int offset = 0; /* seconds east of UTC */
+    if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh = 0, om = 0;
+        if (digits(&p, 2, &oh))
+            return -1;
+        if (*p == ':')
+            p++;
+        if (*p && digits(&p, 2, &om))
+            return -1;
+        offset = sign * (oh * 3600 + om * 60);
+    }
+    if (*p)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    *us = ((int64_t)timegm(&tm) - offset) * 1000000 + frac;
+    return 0;
+}
+
 double cairn_now(void)
 {
     struct timespec ts;
@@ -108,4 +178,39 @@ void cairn_format_bytes(uint64_t n, char *out, size_t cap)
         snprintf(out, cap, "%llu B", (unsigned long long)n);
     else
         snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+void cairn_buf_add(cairn_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2 < 256 ? 256 : (b->len + n + 1) * 2;
+        b->data = cairn_xrealloc(b->data, b->cap);
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void cairn_buf_puts(cairn_buf *b, const char *s)
+{
+    cairn_buf_add(b, s, strlen(s));
+}
+
+void cairn_buf_printf(cairn_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out_of_memory();
+    cairn_buf_add(b, "", 0);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        b->cap = (b->len + (size_t)n + 1) * 2;
+        b->data = cairn_xrealloc(b->data, b->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }

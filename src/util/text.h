@@ -22,10 +22,27 @@ void cairn_strlcpy(char *dst, const char *src, size_t cap);
 
 /* Wall clock as "2026-11-26T11:40:15Z". */
 void cairn_time_iso(time_t t, char out[32]);
+/* Now, with microseconds: "2026-11-26T11:40:15.123456Z". */
+void cairn_time_iso_us(char out[32]);
+/* Parses "YYYY-MM-DD[T| ]HH:MM[:SS[.ffffff]]" with an optional zone ("Z",
+ * "+HH", "+HH:MM", "-HHMM"; none means UTC) into microseconds since the
+ * epoch.  0 on success, -1 when s is not such a time. */
+int cairn_time_parse_us(const char *s, int64_t *us);
 /* Seconds since an arbitrary start, monotonic. */
 double cairn_now(void);
 
 /* "1.5 MiB" style. */
 void cairn_format_bytes(uint64_t n, char *out, size_t cap);
+
+/* A growable string: data is always NUL-terminated (NULL before the first
+ * append).  Free data with free(). */
+typedef struct cairn_buf {
+    char *data;
+    size_t len, cap;
+} cairn_buf;
+
+void cairn_buf_add(cairn_buf *b, const char *s, size_t n);
+void cairn_buf_puts(cairn_buf *b, const char *s);
+void cairn_buf_printf(cairn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
