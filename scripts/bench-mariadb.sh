@@ -11,6 +11,7 @@ root=$(pwd)
 rows=${1:-6000000}
 jobs=${BENCH_JOBS:-2}
 repeat=${BENCH_REPEAT:-2}
+incr_rows=${BENCH_INCR_ROWS:-10000}
 
 scripts/deps.sh
 command -v mydumper >/dev/null || { s=""; [ "$(id -u)" -ne 0 ] && s=sudo; $s apt-get install -y -qq mydumper >/dev/null; }
@@ -76,6 +77,26 @@ measure cairn_restore fresh_b "$cairn" restore --repo "$tmp/repo" \
     --target "mariadb://cairn:cairn@127.0.0.1:$B/" --jobs "$jobs" --quiet
 measure myloader fresh_b myloader -h 127.0.0.1 -P "$B" -u cairn -p cairn -t "$jobs" -d "$tmp/dump_plain"
 
+echo "== increments: $incr_rows changed rows each (best of $repeat)"
+rm -rf "$tmp/repo_incr"
+"$cairn" backup --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" --repo "$tmp/repo_incr" \
+    --jobs "$jobs" --quiet
+incr_round=0
+change_rows() { # a different key range each time: incr_rows updates in 100 transactions
+    incr_round=$((incr_round + 1))
+    local lo=$((incr_round * incr_rows)) step=$((incr_rows / 100)) b
+    for b in $(seq 0 99); do
+        echo "UPDATE bench.big SET amount = amount + 1, status = 'changed'
+              WHERE id >= $((lo + b * step)) AND id < $((lo + (b + 1) * step));"
+    done | sqla
+}
+before=$(size_of "$tmp/repo_incr")
+measure cairn_incr change_rows "$cairn" backup --type incr \
+    --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" --repo "$tmp/repo_incr" --quiet
+record cairn_incr_size $(( ($(size_of "$tmp/repo_incr") - before) / repeat ))
+measure cairn_restore_chain fresh_b "$cairn" restore --repo "$tmp/repo_incr" \
+    --target "mariadb://cairn:cairn@127.0.0.1:$B/" --jobs "$jobs" --quiet
+
 echo
 echo "== results"
 printf '  cairn backup     %7.2f s  %8s MiB\n' "$(get cairn_backup)" "$(mib "$(get cairn_size)")"
@@ -84,6 +105,8 @@ printf '  mydumper         %7.2f s  %8s MiB\n' "$(get mydumper)" "$(mib "$(get m
 printf '  mydumper -c      %7.2f s  %8s MiB\n' "$(get mydumper_c)" "$(mib "$(get mydumper_c_size)")"
 printf '  mariadb-dump     %7.2f s  %8s MiB\n' "$(get mariadb_dump)" "$(mib "$(get mariadb_dump_size)")"
 printf '  cairn restore    %7.2f s   myloader %7.2f s\n' "$(get cairn_restore)" "$(get myloader)"
+printf '  increment        %7.2f s  %8s KiB  (%s changed rows, 100 transactions)\n' "$(get cairn_incr)" "$(awk "BEGIN{printf \"%.1f\", $(get cairn_incr_size) / 1024}")" "$incr_rows"
+printf '  restore chain    %7.2f s  (full + %s increments replayed)\n' "$(get cairn_restore_chain)" "$repeat"
 echo
 echo "  backup: mydumper time / cairn time        = $(ratio "$(get mydumper)" "$(get cairn_backup)")  (target >= 1)"
 echo "  backup: mydumper time / cairn zstd:-3    = $(ratio "$(get mydumper)" "$(get cairn_fast)")"

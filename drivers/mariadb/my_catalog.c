@@ -21,9 +21,10 @@ int my_list_databases(MYSQL *my, const char *only, char ***names, size_t *n, cai
                               lit);
         free(lit);
     } else {
-        sql = cairn_xstrdup("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
-                            "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') "
-                            "ORDER BY SCHEMA_NAME");
+        sql = cairn_xstrdup(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
+            "NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys', '_cairn_restore') "
+            "ORDER BY SCHEMA_NAME");
     }
     MYSQL_RES *res = NULL;
     int rc = my_query(my, sql, &res, err);

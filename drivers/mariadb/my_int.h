@@ -51,6 +51,19 @@ int my_restore_schema(const char *uri, const char *archive_path, const char *sec
 int my_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);
 int my_load_chunk(cairn_conn *conn, const cairn_object *obj, cairn_source *src, uint64_t *rows,
                   cairn_error *err);
+/* Increments (my_log.c: capture; my_apply.c: replay and restore progress). */
+int my_position_cmp(const char *a, const char *b, int *cmp, cairn_error *err);
+int my_log_capture(const char *uri, const cairn_log_request *req, cairn_sink *sink,
+                   cairn_log_result *res, cairn_error *err);
+int my_log_confirm(const char *uri, const char *slot, const char *end, cairn_error *err);
+int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open open,
+                 void *open_arg, const cairn_apply_opts *opts, cairn_apply_result *res,
+                 cairn_error *err);
+int my_progress_read(const char *uri, char *chain, size_t chain_cap, char *phase, size_t phase_cap,
+                     char *position, size_t position_cap, cairn_error *err);
+int my_progress_write(cairn_conn *conn, const char *chain, const char *phase, const char *position,
+                      cairn_error *err);
+int my_progress_drop(cairn_conn *conn, cairn_error *err);
 int my_restore_sequences(cairn_conn *conn, const cairn_unit *unit, cairn_error *err);
 
 #endif

@@ -1,7 +1,9 @@
 /* The MariaDB snapshot protocol.
  *
  * DESIGN: the leader refuses to start while a long query runs (a barrier
- * would queue behind it and stall the server), then takes the shortest
+ * would queue behind it and stall the server), rotates the binary log (so
+ * the first increment does not copy what was logged before the backup),
+ * then takes the shortest
  * barrier MariaDB offers: BACKUP STAGE START, BLOCK_DDL, BLOCK_COMMIT.
  * Nothing commits and no DDL runs, so the binlog position read now
  * (SHOW MASTER STATUS, @@gtid_binlog_pos) is the backup's instant.  Each
@@ -102,6 +104,54 @@ static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
     return CAIRN_OK;
 }
 
+static int read_log_bin(MYSQL *my)
+{
+    MYSQL_RES *res = NULL;
+    cairn_error e = {0};
+    if (my_query(my, "SELECT @@log_bin", &res, &e) != CAIRN_OK)
+        return 0;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    int on = row && row[0] && strcmp(row[0], "1") == 0;
+    mysql_free_result(res);
+    return on;
+}
+
+/* After a rotation the server appends a Binlog_checkpoint event to the new
+ * file on its own, once the previous file's transactions are durable: the
+ * position moves with no commit, even under BLOCK_COMMIT, and a worker's
+ * snapshot would not match the leader's.  Waits (at most 5 s) until the
+ * current file holds the checkpoint that names itself. */
+static void wait_for_checkpoint(MYSQL *my)
+{
+    for (int i = 0; i < 50; i++) {
+        MYSQL_RES *res = NULL;
+        cairn_error e = {0};
+        if (my_query(my, "SHOW MASTER STATUS", &res, &e) != CAIRN_OK)
+            return;
+        MYSQL_ROW row = mysql_fetch_row(res);
+        char file[256] = "";
+        cairn_strlcpy(file, row && row[0] ? row[0] : "", sizeof file);
+        mysql_free_result(res);
+        if (!file[0])
+            return;
+        char *lit = my_literal(my, file);
+        char *sql = cairn_xasprintf("SHOW BINLOG EVENTS IN %s LIMIT 20", lit);
+        free(lit);
+        int done = 0;
+        if (my_query(my, sql, &res, &e) == CAIRN_OK) {
+            while ((row = mysql_fetch_row(res)))
+                if (row[2] && strcmp(row[2], "Binlog_checkpoint") == 0 && row[5] &&
+                    strstr(row[5], file))
+                    done = 1;
+            mysql_free_result(res);
+        }
+        free(sql);
+        if (done || e.code)
+            return;
+        usleep(100 * 1000);
+    }
+}
+
 int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                      cairn_error *err)
 {
@@ -119,6 +169,17 @@ int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_sna
         my_exec(my, "SET SESSION lock_wait_timeout = 60", err) != CAIRN_OK) {
         mysql_close(my);
         return err->code;
+    }
+    /* Start a fresh binlog file: the first increment copies the log from
+     * the file the backup's position is in, which then holds only what
+     * committed since this moment, not everything logged before it. */
+    cairn_error flush_err = {0};
+    if (read_log_bin(my)) {
+        if (my_exec(my, "FLUSH NO_WRITE_TO_BINLOG BINARY LOGS", &flush_err) != CAIRN_OK)
+            cairn_warn("cannot rotate the binary log (%s): the first increment will copy the "
+                       "current binlog file whole",
+                       flush_err.message);
+        wait_for_checkpoint(my);
     }
     my_snap *ms = cairn_xcalloc(1, sizeof *ms);
     ms->leader = my;

@@ -16,7 +16,7 @@ static const char usage[] =
     "repository DIR (created when missing or empty): one PostgreSQL database, or the\n"
     "databases of a MariaDB server (one, when the URI names it).  With --type incr,\n"
     "stores every change committed since the newest backup, read from the server's\n"
-    "log (PostgreSQL: the chain's logical replication slot).\n"
+    "log (PostgreSQL: the chain's logical replication slot; MariaDB: the binlog).\n"
     "\n"
     "  --source URI          postgresql://user@host:port/database or\n"
     "                        mariadb://user@host:port/[database] (also mysql://,\n"
@@ -24,7 +24,7 @@ static const char usage[] =
     "                        MYSQL_PWD or the URI, never logged\n"
     "  --repo DIR            the repository\n"
     "  --type full|incr      a full backup (default), or an increment on top of the\n"
-    "                        newest backup in the repository (PostgreSQL)\n"
+    "                        newest backup in the repository\n"
     "  --full-if-needed      with --type incr: take a full backup when the repository\n"
     "                        holds none to build on (the summary says which happened)\n"
     "  --jobs N              parallel workers (default 2)\n"
@@ -46,7 +46,8 @@ static const char usage[] =
     "  cairn backup --type incr --source postgresql://db1/shop --repo /srv/cairn/shop\n"
     "\n"
     "exit codes: 0 done, 1 error, 2 usage, 4 verification failed, 5 repository locked,\n"
-    "            6 no chain to build an increment on (gap, lost slot, schema change)\n";
+    "            6 no chain to build an increment on (no backup, a lost slot, a purged\n"
+    "              binlog, a schema change the log does not hold)\n";
 
 static int parse_compress(const char *s, int *level)
 {

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "postgres/pg_decode.h"
+#include "util/text.h"
 
 static pgd_change parse_ok(const char *line)
 {
@@ -166,13 +167,38 @@ static void lsn_and_records(void **state)
     free(rec);
 }
 
+/* Commit times (as test_decoding prints them) and --to-time values. */
+static void times(void **state)
+{
+    (void)state;
+    int64_t a = 0, b = 0;
+    assert_int_equal(cairn_time_parse_us("2026-11-26 11:01:36.656429+00", &a), 0);
+    assert_int_equal(cairn_time_parse_us("2026-11-26T11:01:36.656429Z", &b), 0);
+    assert_true(a == b);
+    assert_true(a == 1795690896656429LL);
+    assert_int_equal(cairn_time_parse_us("2026-11-26T12:01:36.656429+01:00", &b), 0);
+    assert_true(a == b);
+    assert_int_equal(cairn_time_parse_us("2026-11-26 06:31:36.656429-0430", &b), 0);
+    assert_true(a == b);
+    assert_int_equal(cairn_time_parse_us("2026-11-26T11:01", &b), 0); /* no zone: UTC */
+    assert_true(b == 1795690860000000LL);
+    const char *bad[] = {"yesterday",
+                         "2026-11-26",
+                         "2026-13-01 00:00:00",
+                         "2026-11-26T11:01:36.",
+                         "2026-11-26T11:01:36 UTC",
+                         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(cairn_time_parse_us(bad[i], &b), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(begin_and_commit), cmocka_unit_test(insert_with_awkward_names_and_values),
         cmocka_unit_test(updates),          cmocka_unit_test(deletes_and_truncates),
         cmocka_unit_test(messages),         cmocka_unit_test(malformed_lines_are_refused),
-        cmocka_unit_test(lsn_and_records),
+        cmocka_unit_test(lsn_and_records),  cmocka_unit_test(times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
