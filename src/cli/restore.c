@@ -212,11 +212,11 @@ static int run(int argc, char **argv, int plan_only)
         json_decref(j);
     } else {
         if (res.increments)
-            printf("restored backup %s: %llu rows in %zu chunks, then %zu increments "
+            printf("restored backup %s: %llu rows in %zu chunks, then %zu increment%s "
                    "(%llu transactions, %llu changes) up to %s, %.1f s\n",
                    res.id, (unsigned long long)res.rows, res.chunks, res.increments,
-                   (unsigned long long)res.transactions, (unsigned long long)res.changes,
-                   res.position, res.duration);
+                   res.increments == 1 ? "" : "s", (unsigned long long)res.transactions,
+                   (unsigned long long)res.changes, res.position, res.duration);
         else
             printf("restored backup %s: %llu rows in %zu chunks, %.1f s\n", res.id,
                    (unsigned long long)res.rows, res.chunks, res.duration);
