@@ -53,8 +53,18 @@ maintenance_work_mem = 256MB
 max_wal_size = 4GB
 log_min_messages = warning
 CONF
-    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
-        || { cat "$dir/server.log" >&2; exit 1; }
+    # a port can be taken between the check and the bind: try another
+    for attempt in 1 2 3 4 5; do
+        as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+            && break
+        if [ "$attempt" -lt 5 ] && [ -z "${3:-}" ] && grep -q "already in use" "$dir/server.log"; then
+            port=$(free_port)
+            sed -i "s/^port = .*/port = $port/" "$dir/data/postgresql.conf"
+            continue
+        fi
+        cat "$dir/server.log" >&2
+        exit 1
+    done
     cat > "$dir/env" <<ENV
 export PGHOST=127.0.0.1
 export PGPORT=$port

@@ -44,7 +44,7 @@ run_suite() { # LABEL CAIRN-BINARY
     echo "== integration tests ($1)"
     set +e
     local out
-    out=$(CAIRN="$2" ASAN_OPTIONS=detect_leaks=1 tests/integration/run.sh 2>&1 | tee /dev/stderr)
+    out=$(CAIRN="$2" ASAN_OPTIONS=detect_leaks=1 tests/integration/run.sh 2>&1 | tee -a /dev/stderr)
     local rc=$?
     set -e
     local p f
