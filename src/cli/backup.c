@@ -35,6 +35,9 @@ static const char usage[] =
     "  --long-query-guard SECONDS  MariaDB: queries running longer than this block the\n"
     "                        backup barrier; cairn waits for them (at most 30 s) and\n"
     "                        then refuses, naming the query (default 60)\n"
+    "  --dry-run             take nothing: print the units, their sizes, the chunks and\n"
+    "                        an estimate of the time (from the repository's newest\n"
+    "                        full backup when there is one); no slot, no lock\n"
     "  --json                print a machine-readable summary on stdout\n"
     "  --quiet, --verbose    less or more logging on stderr\n"
     "\n"
@@ -111,6 +114,43 @@ static json_t *summary_json(const cairn_manifest *m)
     return j;
 }
 
+static int plan_only(const cairn_backup_opts *o, int json)
+{
+    json_t *plan = NULL;
+    cairn_error err = {0};
+    if (cairn_backup_plan(o, &plan, &err) != CAIRN_OK)
+        return cli_fail(&err);
+    if (json) {
+        cli_print_json(plan);
+        json_decref(plan);
+        return 0;
+    }
+    json_t *units = json_object_get(plan, "units");
+    printf("%-40s %8s %8s %10s\n", "UNIT", "OBJECTS", "CHUNKS", "SIZE");
+    for (size_t i = 0; i < json_array_size(units); i++) {
+        json_t *u = json_array_get(units, i);
+        char size[32];
+        cairn_format_bytes((uint64_t)json_integer_value(json_object_get(u, "bytes")), size,
+                           sizeof size);
+        const char *name = json_string_value(json_object_get(u, "name"));
+        printf("%-40s %8lld %8lld %10s\n", name && *name ? name : "-",
+               (long long)json_integer_value(json_object_get(u, "objects")),
+               (long long)json_integer_value(json_object_get(u, "chunks")), size);
+    }
+    char total[32];
+    cairn_format_bytes((uint64_t)json_integer_value(json_object_get(plan, "bytes")), total,
+                       sizeof total);
+    printf("total: %lld objects in %lld chunks, %s on the server; %lld jobs; about %.0f s "
+           "(from %s)\n",
+           (long long)json_integer_value(json_object_get(plan, "objects")),
+           (long long)json_integer_value(json_object_get(plan, "chunks")), total,
+           (long long)json_integer_value(json_object_get(plan, "jobs")),
+           json_number_value(json_object_get(plan, "estimate_seconds")),
+           json_string_value(json_object_get(plan, "estimate_basis")));
+    json_decref(plan);
+    return 0;
+}
+
 int cairn_cmd_backup(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -124,11 +164,12 @@ int cairn_cmd_backup(int argc, char **argv)
         {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
         {"full-if-needed", no_argument, NULL, 'F'},
+        {"dry-run", no_argument, NULL, 'n'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     cairn_backup_opts o = {.jobs = 2, .zstd_level = CAIRN_ZSTD_DEFAULT_LEVEL};
-    int json = 0, opt, incr = 0, full_if_needed = 0;
+    int json = 0, opt, incr = 0, full_if_needed = 0, dry_run = 0;
     char *end = NULL;
     optind = 1;
     opterr = 0;
@@ -177,6 +218,9 @@ int cairn_cmd_backup(int argc, char **argv)
         case 'F':
             full_if_needed = 1;
             break;
+        case 'n':
+            dry_run = 1;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -189,12 +233,17 @@ int cairn_cmd_backup(int argc, char **argv)
         return cli_usage_error("backup", "unexpected argument \"%s\"", argv[optind]);
     if (!o.source_uri)
         return cli_usage_error("backup", "--source is required");
-    if (!o.repo_dir)
+    if (!o.repo_dir && !dry_run)
         return cli_usage_error("backup", "--repo is required");
     cairn_manifest *m = NULL;
     cairn_error err = {0};
     if (full_if_needed && !incr)
         return cli_usage_error("backup", "--full-if-needed goes with --type incr");
+    if (dry_run && incr)
+        return cli_usage_error("backup", "--dry-run plans a full backup; an increment's size "
+                                         "is the log since the last backup");
+    if (dry_run)
+        return plan_only(&o, json);
     int rc = incr ? cairn_incr_run(&o, full_if_needed, &m, &err) : cairn_backup_run(&o, &m, &err);
     if (rc != CAIRN_OK)
         return cli_fail(&err);

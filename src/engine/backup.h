@@ -2,6 +2,7 @@
 #ifndef CAIRN_BACKUP_H
 #define CAIRN_BACKUP_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "cairn/driver.h"
@@ -22,6 +23,11 @@ typedef struct cairn_backup_opts {
  * frees).  On failure nothing that list would show is left behind, and a
  * replication slot created for this backup is dropped again. */
 int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
+
+/* What a full backup would do (backup_plan.c), touching nothing: *out is
+ * {driver, units: [{name, objects, bytes, chunks, sequences}], objects,
+ * bytes, chunks, jobs, estimate_seconds, estimate_basis}. */
+int cairn_backup_plan(const cairn_backup_opts *o, json_t **out, cairn_error *err);
 
 /* Removes what runs that never finished left behind (a directory without a
  * manifest, the replication slot its pending.json names), except own_id.

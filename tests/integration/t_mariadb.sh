@@ -251,3 +251,16 @@ test_mariadb_worker_snapshot_retaken_or_refused() {
     run_cairn list --repo "$WORK/repo2" --json
     assert_eq 0 "$(echo "$OUT" | jq length)" "no backup listed"
 }
+
+test_mariadb_backup_dry_run_takes_nothing() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE d1; CREATE DATABASE d2; CREATE TABLE d1.t (id INT PRIMARY KEY);
+                     CREATE TABLE d2.t (id INT PRIMARY KEY); CREATE TABLE d2.u (id INT PRIMARY KEY)"
+    local before
+    before=$(mdb "$MDB_A" -e "SHOW MASTER STATUS")
+    run_cairn backup --dry-run --source "$(muri "$MDB_A")" --json
+    assert_eq 0 "$RC" "dry run ($ERR)"
+    assert_eq "d1 d2" "$(echo "$OUT" | jq -r '[.units[].name] | join(" ")')" "one unit per database"
+    assert_eq 3 "$(json_get "$OUT" .objects)" "objects"
+    assert_eq "$before" "$(mdb "$MDB_A" -e "SHOW MASTER STATUS")" "no rotation, no barrier"
+}

@@ -138,3 +138,29 @@ test_clean_replaces_a_nonempty_target() {
     assert_contains "$ERR" "other sessions" "hint"
     assert_eq 2 "$(sql cl_dst 'SELECT count(*) FROM t')" "target unchanged"
 }
+
+test_backup_dry_run_plans_and_takes_nothing() {
+    new_db dry
+    sql dry "CREATE TABLE t (id int PRIMARY KEY, v text);
+             INSERT INTO t SELECT i, repeat('x', 200) FROM generate_series(1, 50000) i;
+             CREATE TABLE u (id int PRIMARY KEY)"
+    local slots
+    slots=$(sql dry "SELECT count(*) FROM pg_replication_slots")
+    run_cairn backup --dry-run --source "$(uri dry)" --chunk-size 1M --json
+    assert_eq 0 "$RC" "dry run without a repository ($ERR)"
+    assert_eq dry "$(json_get "$OUT" '.units[0].name')" "the unit"
+    assert_eq 2 "$(json_get "$OUT" .objects)" "objects"
+    [ "$(json_get "$OUT" .chunks)" -gt 2 ] || fail "the big table is planned in chunks"
+    assert_contains "$(json_get "$OUT" .estimate_basis)" "default rate" "estimate from the default"
+    assert_eq "$slots" "$(sql dry "SELECT count(*) FROM pg_replication_slots")" "no slot created"
+    run_cairn backup --source "$(uri dry)" --repo "$WORK/repo" --json
+    local id
+    id=$(json_get "$OUT" .id)
+    run_cairn backup --dry-run --source "$(uri dry)" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "dry run with a repository ($ERR)"
+    assert_contains "$OUT" "the rate of backup $id" "estimate from the last backup"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 1 "$(echo "$OUT" | jq length)" "the dry run stored nothing"
+    run_cairn backup --dry-run --type incr --source "$(uri dry)" --repo "$WORK/repo"
+    assert_eq 2 "$RC" "dry run of an increment"
+}
