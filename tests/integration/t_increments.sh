@@ -299,3 +299,22 @@ test_list_checks_the_chain_slot() {
     assert_eq 0 "$RC" "list ($ERR)"
     assert_contains "$ERR" "is missing" "a missing slot is reported"
 }
+
+test_incr_slot_consumed_elsewhere_is_a_gap() {
+    new_db ahead
+    sql ahead "CREATE TABLE t (id int PRIMARY KEY)"
+    run_cairn backup --source "$(uri ahead)" --repo "$WORK/repo" --json
+    local slot end
+    slot=$(json_get "$OUT" .slot) end=$(json_get "$OUT" .end_position)
+    sql ahead "SET synchronous_commit = on; INSERT INTO t VALUES (1)"
+    # another reader consumes the slot: the change is in no backup
+    sql ahead "SELECT count(*) FROM pg_logical_slot_get_changes('$slot', NULL, NULL)" >/dev/null
+    local moved
+    moved=$(sql ahead "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$slot'")
+    run_cairn backup --type incr --source "$(uri ahead)" --repo "$WORK/repo"
+    assert_eq 6 "$RC" "a slot ahead of the chain"
+    assert_contains "$ERR" "$moved" "the slot's position is named"
+    assert_contains "$ERR" "$end" "the chain's end is named"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 1 "$(echo "$OUT" | jq length)" "nothing stored"
+}

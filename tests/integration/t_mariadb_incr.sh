@@ -136,3 +136,16 @@ test_mariadb_incr_killed_midway_loses_and_repeats_nothing() {
     assert_eq "$(mdb_digest "$MDB_A")" "$(mdb_digest "$MDB_B")" "identical"
     mdb_reset "$MDB_B"
 }
+
+test_mariadb_incr_needs_full_row_images() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE img; CREATE TABLE img.t (id INT PRIMARY KEY, v INT)"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "full ($ERR)"
+    mdb "$MDB_A" -e "SET GLOBAL binlog_row_image = 'MINIMAL'"
+    run_cairn backup --type incr --source "$(muri "$MDB_A")" --repo "$WORK/repo"
+    local rc=$RC err=$ERR
+    mdb "$MDB_A" -e "SET GLOBAL binlog_row_image = 'FULL'"
+    assert_eq 6 "$rc" "minimal row images refused"
+    assert_contains "$err" "binlog_row_image=FULL" "the setting is named"
+}
