@@ -14,6 +14,7 @@
 #ifndef CAIRN_STREAM_H
 #define CAIRN_STREAM_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -75,6 +76,17 @@ cairn_sink *cairn_buffer_sink_new(cairn_sink *next, size_t size);
 /* Hashes everything written; fills *out when finished. */
 cairn_sink *cairn_hash_sink_new(cairn_sink *next, cairn_digest *out);
 cairn_sink *cairn_zstd_sink_new(cairn_sink *next, int level, int threads);
+/* A rate cap shared by several streams (threads): every write through a
+ * rate sink books its bytes on the limiter's schedule and waits its turn,
+ * so all of them together pass at most bytes_per_second. */
+typedef struct cairn_rate {
+    pthread_mutex_t lock;
+    double bytes_per_second;
+    double next; /* when the next byte may pass (cairn_now() seconds) */
+} cairn_rate;
+void cairn_rate_init(cairn_rate *r, uint64_t bytes_per_second);
+void cairn_rate_destroy(cairn_rate *r);
+cairn_sink *cairn_rate_sink_new(cairn_sink *next, cairn_rate *rate);
 /* A sink that keeps everything in memory (tests, small objects). */
 cairn_sink *cairn_memory_sink_new(void);
 const void *cairn_memory_sink_data(const cairn_sink *s, size_t *len);

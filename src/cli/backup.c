@@ -32,6 +32,8 @@ static const char usage[] =
     "  --chunk-size SIZE     split tables larger than SIZE into chunks of about SIZE\n"
     "                        (default 32M; e.g. 256k, 64M, 1G)\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"
+    "  --max-rate SIZE       read at most SIZE bytes per second from the source, all\n"
+    "                        workers together (e.g. 50M), to spare a busy server\n"
     "  --long-query-guard SECONDS  MariaDB: queries running longer than this block the\n"
     "                        backup barrier; cairn waits for them (at most 30 s) and\n"
     "                        then refuses, naming the query (default 60)\n"
@@ -165,6 +167,7 @@ int cairn_cmd_backup(int argc, char **argv)
         {"json", no_argument, NULL, 'J'},
         {"full-if-needed", no_argument, NULL, 'F'},
         {"dry-run", no_argument, NULL, 'n'},
+        {"max-rate", required_argument, NULL, 'R'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -220,6 +223,11 @@ int cairn_cmd_backup(int argc, char **argv)
             break;
         case 'n':
             dry_run = 1;
+            break;
+        case 'R':
+            if (cli_parse_size(optarg, &o.max_rate) != 0 || o.max_rate < 1024)
+                return cli_usage_error("backup", "--max-rate takes a rate of at least 1k (bytes "
+                                                 "per second), such as 50M");
             break;
         case 'h':
             fputs(usage, stdout);

@@ -58,6 +58,11 @@ static void print_text(const cairn_manifest *m)
            m->started_at ? m->started_at : "-", m->finished_at ? m->finished_at : "-", m->duration,
            m->phase_snapshot, m->phase_parallel, m->phase_sequential);
     printf("size         %s raw, %s stored (%s)\n", raw, stored, m->compression);
+    if (m->max_rate) {
+        char rate[32];
+        cairn_format_bytes(m->max_rate, rate, sizeof rate);
+        printf("rate cap     %s/s\n", rate);
+    }
     for (size_t i = 0; i < m->nwarnings; i++)
         printf("warning      %s\n", m->warnings[i]);
     for (size_t u = 0; u < m->nunits; u++) {

@@ -45,6 +45,7 @@ typedef struct {
     int jobs, joined, schema_done, released;
     size_t barrier_left;
     double barrier_start;
+    cairn_rate rate; /* --max-rate, when set */
 } backup_ctx;
 
 typedef struct {
@@ -96,6 +97,10 @@ static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
     cairn_writer wr;
     if (cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, err) != CAIRN_OK)
         return err->code;
+    if (c->o->max_rate && cairn_writer_limit(&wr, &c->rate, err) != CAIRN_OK) {
+        cairn_writer_abort(&wr);
+        return err->code;
+    }
     uint64_t rows = 0;
     if (c->drv->dump_chunk(w->conn, job->obj, job->chunk, wr.top, &rows, err) != CAIRN_OK) {
         cairn_writer_abort(&wr);
@@ -322,6 +327,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     *out = NULL;
     backup_ctx c = {.o = o};
     pthread_mutex_init(&c.lock, NULL);
+    cairn_rate_init(&c.rate, o->max_rate ? o->max_rate : 1);
     cairn_snapshot snap;
     memset(&snap, 0, sizeof snap);
     c.snap = &snap;
@@ -350,6 +356,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     m->jobs = jobs;
     m->compression =
         o->zstd_level != 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
+    m->max_rate = o->max_rate;
 
     char slot[64];
     slot_name(id, slot);
@@ -407,5 +414,6 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     free(c.work);
     cairn_repo_close(c.repo);
     pthread_mutex_destroy(&c.lock);
+    cairn_rate_destroy(&c.rate);
     return rc;
 }

@@ -119,6 +119,8 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
                                   str_or_null(m->slot), "identity",
                                   str_or_null(m->snapshot_identity), "workers", workers));
     json_object_set_new(root, "compression", json_string(m->compression));
+    if (m->max_rate)
+        json_object_set_new(root, "max_rate", json_integer((json_int_t)m->max_rate));
     json_object_set_new(root, "jobs", json_integer(m->jobs));
     json_object_set_new(root, "duration_seconds", json_real(m->duration));
     json_object_set_new(root, "phases",

@@ -44,6 +44,7 @@ typedef struct cairn_manifest {
     char **worker_snapshots;
     size_t nworker_snapshots;
     char *compression; /* "zstd:3" | "none" */
+    uint64_t max_rate; /* bytes per second the reads were capped at; 0: none */
     int jobs;
     double duration;
     double phase_snapshot, phase_parallel, phase_sequential;

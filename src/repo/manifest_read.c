@@ -253,6 +253,10 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
     }
     c.where = "";
     m->jobs = (int)json_integer_value(json_object_get(root, "jobs"));
+    json_t *rate = json_object_get(root, "max_rate");
+    m->max_rate = json_is_integer(rate) && json_integer_value(rate) > 0
+                      ? (uint64_t)json_integer_value(rate)
+                      : 0;
     m->barrier_seconds = json_number_value(json_object_get(root, "barrier_seconds"));
     m->duration = json_number_value(json_object_get(root, "duration_seconds"));
     json_t *ph = json_object_get(root, "phases");

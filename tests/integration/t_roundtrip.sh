@@ -164,3 +164,27 @@ test_backup_dry_run_plans_and_takes_nothing() {
     run_cairn backup --dry-run --type incr --source "$(uri dry)" --repo "$WORK/repo"
     assert_eq 2 "$RC" "dry run of an increment"
 }
+
+test_max_rate_caps_the_reads() {
+    new_db capped
+    # about 6 MB of raw rows
+    sql capped "CREATE TABLE t (id int PRIMARY KEY, v text);
+                INSERT INTO t SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 60000) i"
+    local start end
+    start=$(date +%s.%N)
+    run_cairn backup --source "$(uri capped)" --repo "$WORK/repo" --max-rate 2M --jobs 2 --json
+    end=$(date +%s.%N)
+    assert_eq 0 "$RC" "capped backup ($ERR)"
+    local raw
+    raw=$(json_get "$OUT" .raw_bytes)
+    # the cap is a floor on the time: raw bytes / 2 MiB/s, less one write's head start
+    awk -v s="$start" -v e="$end" -v raw="$raw" 'BEGIN { exit !(e - s >= raw / 2097152 - 0.5) }' ||
+        fail "a backup of $raw bytes at 2M/s took less than $(awk -v r="$raw" 'BEGIN{print r/2097152}') s"
+    assert_eq 2097152 "$(jq .max_rate "$WORK"/repo/backups/*/manifest.json)" "the cap is recorded"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri capped_copy)"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_same_database capped capped_copy
+    drop_db capped_copy
+    run_cairn backup --source "$(uri capped)" --repo "$WORK/repo" --max-rate 10
+    assert_eq 2 "$RC" "a rate below 1k is refused"
+}
