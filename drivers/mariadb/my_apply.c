@@ -46,22 +46,6 @@ static int name_ok(const char *s)
     return 1;
 }
 
-static int read_exact(cairn_source *src, void *buf, size_t n, cairn_error *err)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = cairn_source_read(src, (char *)buf + got, n - got);
-        if (r < 0) {
-            *err = *cairn_source_error(src);
-            return err->code ? err->code : CAIRN_ERR;
-        }
-        if (r == 0)
-            return got == 0 ? -1 : cairn_error_set(err, CAIRN_EVERIFY, "a log record is cut short");
-        got += (size_t)r;
-    }
-    return CAIRN_OK;
-}
-
 /* Unpacks the stored files into dir, scanning each for its transactions. */
 static int unpack(cairn_log_open open, void *arg, const char *dir, stored_file **files,
                   size_t *nfiles, cairn_error *err)
@@ -72,30 +56,18 @@ static int unpack(cairn_log_open open, void *arg, const char *dir, stored_file *
     FILE *out = NULL;
     my_binlog_scan scan;
     my_binlog_scan_init(&scan);
-    unsigned char *buf = NULL;
+    char *buf = NULL;
     size_t cap = 0;
     int rc;
     *files = NULL;
     *nfiles = 0;
     for (;;) {
-        unsigned char len4[4];
-        rc = read_exact(src, len4, 4, err);
+        size_t len = 0;
+        rc = cairn_record_read(src, &buf, &cap, &len, 64u << 20, err);
         if (rc != CAIRN_OK)
             break;
-        size_t len =
-            (size_t)len4[0] | (size_t)len4[1] << 8 | (size_t)len4[2] << 16 | (size_t)len4[3] << 24;
-        if (len == 0 || len > (64u << 20)) {
-            rc = cairn_error_set(err, CAIRN_EVERIFY, "a log record has an impossible length");
-            break;
-        }
-        if (len + 1 > cap) {
-            cap = len + 1;
-            buf = cairn_xrealloc(buf, cap);
-        }
-        rc = read_exact(src, buf, len, err);
-        if (rc != CAIRN_OK) {
-            if (rc == -1)
-                rc = cairn_error_set(err, CAIRN_EVERIFY, "a log record is cut short");
+        if (len == 0) {
+            rc = cairn_error_set(err, CAIRN_EVERIFY, "a log record is empty");
             break;
         }
         if (buf[0] == MY_REC_FILE) {
@@ -112,7 +84,7 @@ static int unpack(cairn_log_open open, void *arg, const char *dir, stored_file *
                 (*files)[*nfiles - 1].ngroups = scan.ngroups;
                 my_binlog_scan_init(&scan);
             }
-            const char *name = (const char *)buf + 1;
+            const char *name = buf + 1;
             if (!name_ok(name)) {
                 rc = cairn_error_set(err, CAIRN_EVERIFY, "a stored binlog has a bad name");
                 break;
@@ -128,7 +100,7 @@ static int unpack(cairn_log_open open, void *arg, const char *dir, stored_file *
                 break;
             }
         } else if (buf[0] == MY_REC_DATA && out) {
-            my_binlog_scan_feed(&scan, buf + 1, len - 1);
+            my_binlog_scan_feed(&scan, (const unsigned char *)buf + 1, len - 1);
             if (fwrite(buf + 1, 1, len - 1, out) != len - 1) {
                 rc = cairn_error_errno(err, errno, "cannot unpack a binlog");
                 break;

@@ -204,14 +204,7 @@ static int download(const char *uri, const char *dir, const binlog_file *files, 
 
 static int put_record(cairn_sink *sink, char type, const void *data, size_t len, cairn_error *err)
 {
-    unsigned char head[5];
-    size_t n = len + 1;
-    head[0] = (unsigned char)(n & 0xff);
-    head[1] = (unsigned char)((n >> 8) & 0xff);
-    head[2] = (unsigned char)((n >> 16) & 0xff);
-    head[3] = (unsigned char)((n >> 24) & 0xff);
-    head[4] = (unsigned char)type;
-    if (cairn_sink_write(sink, head, 5) != 0 || cairn_sink_write(sink, data, len) != 0) {
+    if (cairn_record_write(sink, &type, 1, data, len) != 0) {
         *err = *cairn_sink_error(sink);
         return err->code ? err->code : CAIRN_ERR;
     }

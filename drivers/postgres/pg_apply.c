@@ -40,40 +40,14 @@
 
 /* ---- reading records ---- */
 
-static int read_exact(cairn_source *src, char *buf, size_t n, cairn_error *err)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = cairn_source_read(src, buf + got, n - got);
-        if (r < 0) {
-            *err = *cairn_source_error(src);
-            return err->code ? err->code : CAIRN_ERR;
-        }
-        if (r == 0)
-            return got == 0 ? -1 : cairn_error_set(err, CAIRN_EVERIFY, "a log record is cut short");
-        got += (size_t)r;
-    }
-    return CAIRN_OK;
-}
-
 /* The next record: CAIRN_OK, -1 at the end, or an error code. */
 static int next_record(cairn_source *src, char **buf, size_t *cap, pgd_record *rec,
                        cairn_error *err)
 {
-    unsigned char len4[4];
-    int rc = read_exact(src, (char *)len4, 4, err);
+    size_t len = 0;
+    int rc = cairn_record_read(src, buf, cap, &len, 1u << 30, err);
     if (rc != CAIRN_OK)
         return rc;
-    size_t len =
-        (size_t)len4[0] | (size_t)len4[1] << 8 | (size_t)len4[2] << 16 | (size_t)len4[3] << 24;
-    if (len + 1 > *cap) {
-        *cap = len + 1;
-        *buf = cairn_xrealloc(*buf, *cap);
-    }
-    rc = read_exact(src, *buf, len, err);
-    if (rc != CAIRN_OK)
-        return rc == -1 ? cairn_error_set(err, CAIRN_EVERIFY, "a log record is cut short") : rc;
-    (*buf)[len] = '\0';
     if (pgd_record_parse(*buf, len, rec) != 0)
         return cairn_error_set(err, CAIRN_EVERIFY, "a log record is malformed");
     return CAIRN_OK;

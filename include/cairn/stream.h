@@ -87,6 +87,14 @@ typedef struct cairn_rate {
 void cairn_rate_init(cairn_rate *r, uint64_t bytes_per_second);
 void cairn_rate_destroy(cairn_rate *r);
 cairn_sink *cairn_rate_sink_new(cairn_sink *next, cairn_rate *rate);
+/* Records: a 4-byte little-endian length, then that many bytes (the
+ * payload a, then b).  Write: 0 or -1 (the sink's error says why).  Read:
+ * CAIRN_OK with the payload in *buf (NUL-terminated, *len bytes), -1 at
+ * the end between records, or an error code (a cut or oversized record is
+ * CAIRN_EVERIFY). */
+int cairn_record_write(cairn_sink *sink, const void *a, size_t alen, const void *b, size_t blen);
+int cairn_record_read(cairn_source *src, char **buf, size_t *cap, size_t *len, size_t max,
+                      cairn_error *err);
 /* A sink that keeps everything in memory (tests, small objects). */
 cairn_sink *cairn_memory_sink_new(void);
 const void *cairn_memory_sink_data(const cairn_sink *s, size_t *len);
