@@ -92,13 +92,20 @@ static int chain_back(cairn_chain *c, cairn_manifest *target, cairn_error *err)
     return CAIRN_OK;
 }
 
-/* The increment that continues m, or NULL. */
-static cairn_manifest *child_of(const cairn_chain *c, const cairn_manifest *m)
+/* The increment that continues m, or NULL; *forks counts the others
+ * (two increments of one parent: two histories, neither can be chosen). */
+static cairn_manifest *child_of(const cairn_chain *c, const cairn_manifest *m, int *forks)
 {
+    cairn_manifest *child = NULL;
+    *forks = 0;
     for (size_t i = 0; i < c->nall; i++)
-        if (c->all[i]->parent && strcmp(c->all[i]->parent, m->id) == 0 && usable(c->all[i]))
-            return c->all[i];
-    return NULL;
+        if (c->all[i]->parent && strcmp(c->all[i]->parent, m->id) == 0 && usable(c->all[i])) {
+            if (child)
+                (*forks)++;
+            else
+                child = c->all[i];
+        }
+    return child;
 }
 
 /* Explains why the chain stops at last: an increment whose parent is gone,
@@ -166,9 +173,17 @@ static int plan_to(cairn_chain *c, const cairn_driver *drv, const char *pos, int
         }
         if (reached)
             return CAIRN_OK;
-        cairn_manifest *next = child_of(c, cur);
+        int forks = 0;
+        cairn_manifest *next = child_of(c, cur, &forks);
         if (!next)
             return not_reached(c, cur, what, err);
+        if (forks) {
+            cairn_error_set(err, CAIRN_ENOCHAIN,
+                            "the chain forks after %s: %d increments name it as their parent",
+                            cur->id, forks + 1);
+            return cairn_error_hint(err, "keep one history: remove the increments that do not "
+                                         "belong, or restore with --backup ID");
+        }
         if (check_link(cur, next, err) != CAIRN_OK)
             return err->code;
         push(c, next);

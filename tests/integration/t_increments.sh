@@ -318,3 +318,21 @@ test_incr_slot_consumed_elsewhere_is_a_gap() {
     run_cairn list --repo "$WORK/repo" --json
     assert_eq 1 "$(echo "$OUT" | jq length)" "nothing stored"
 }
+
+test_incr_fork_is_refused() {
+    new_db fork
+    sql fork "CREATE TABLE t (id int PRIMARY KEY)"
+    run_cairn backup --source "$(uri fork)" --repo "$WORK/repo"
+    sql fork "INSERT INTO t VALUES (1)"
+    run_cairn backup --type incr --source "$(uri fork)" --repo "$WORK/repo" --json
+    local inc pos twin
+    inc=$(json_get "$OUT" .id) pos=$(json_get "$OUT" .end_position)
+    # a second increment naming the same parent: two histories
+    twin="$(date -u -d '+1 hour' +%Y%m%d-%H%M%S)I"
+    cp -r "$WORK/repo/backups/$inc" "$WORK/repo/backups/$twin"
+    chmod -R u+w "$WORK/repo/backups/$twin"
+    jq --arg id "$twin" '.id = $id' "$WORK/repo/backups/$inc/manifest.json" > "$WORK/repo/backups/$twin/manifest.json"
+    run_cairn plan --repo "$WORK/repo" --to-position "$pos"
+    assert_eq 6 "$RC" "a forked chain"
+    assert_contains "$ERR" "forks" "message"
+}
