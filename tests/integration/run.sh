@@ -36,6 +36,9 @@ export MDB_C=$CAIRN_MARIADB_PORT
 export PGOPTIONS="-c client_min_messages=warning"
 export WORK="$tmp/work" FIXTURES="$root/tests/fixtures" ROOT="$root"
 mkdir -p "$WORK"
+# cairn's own temporary files (tests kill it on purpose) go with the run
+export TMPDIR="$tmp/tmp"
+mkdir -p "$TMPDIR"
 
 # shellcheck source=lib.sh
 . "$here/lib.sh"
