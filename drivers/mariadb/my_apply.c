@@ -418,13 +418,9 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
 {
     (void)source;
     memset(res, 0, sizeof *res);
-    const char *tmp = getenv("TMPDIR");
-    char *dir = cairn_xasprintf("%s/cairn-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        int rc = cairn_error_errno(err, errno, "cannot create a temporary directory");
-        free(dir);
-        return rc;
-    }
+    char *dir = cairn_temp_dir("replay", err);
+    if (!dir)
+        return err->code;
     stored_file *files = NULL;
     size_t n = 0;
     replay_range r;

@@ -320,10 +320,9 @@ static int capture(MYSQL *my, const char *uri, const cairn_log_request *req, cai
         cairn_strlcpy(res->gtid, v[0], sizeof res->gtid);
         cairn_strlcpy(res->end_at, v[1], sizeof res->end_at);
     }
-    const char *tmp = getenv("TMPDIR");
-    char *dir = cairn_xasprintf("%s/cairn-binlog-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (rc == CAIRN_OK && !mkdtemp(dir))
-        rc = cairn_error_errno(err, errno, "cannot create a temporary directory");
+    char *dir = rc == CAIRN_OK ? cairn_temp_dir("binlog", err) : NULL;
+    if (!dir)
+        rc = err->code;
     if (rc == CAIRN_OK) {
         rc = download(uri, dir, files, first, last, err);
         for (size_t i = first; rc == CAIRN_OK && i <= last; i++)

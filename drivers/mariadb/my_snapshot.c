@@ -76,7 +76,8 @@ static int long_query_guard(MYSQL *my, int guard, cairn_error *err)
     }
 }
 
-static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
+/* The server's identity; *log_bin says whether the binary log is on. */
+static int read_identity(MYSQL *my, cairn_snapshot *snap, int *log_bin, cairn_error *err)
 {
     MYSQL_RES *res = NULL;
     if (my_query(my,
@@ -88,7 +89,7 @@ static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
     snprintf(snap->source.system_id, sizeof snap->source.system_id, "server_id=%s", row[0]);
     cairn_strlcpy(snap->source.server_version, row[1], sizeof snap->source.server_version);
     cairn_strlcpy(snap->source.encoding, row[2], sizeof snap->source.encoding);
-    int log_bin = row[5] && atoi(row[5]) == 1;
+    *log_bin = row[5] && atoi(row[5]) == 1;
     int row_format = row[6] && strcmp(row[6], "ROW") == 0;
     mysql_free_result(res);
     if (!strstr(snap->source.server_version, "MariaDB")) {
@@ -96,24 +97,12 @@ static int read_identity(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
         return cairn_error_hint(err, "cairn's MySQL 8 path (LOCK INSTANCE FOR BACKUP) is not "
                                      "available yet; it backs up MariaDB 10.5 and later");
     }
-    if (!log_bin)
+    if (!*log_bin)
         cairn_warn("the binary log is off: this backup is consistent but cannot start a chain of "
                    "increments (set log_bin and binlog_format=ROW to allow them)");
     else if (!row_format)
         cairn_warn("binlog_format is not ROW: increments will not be possible from this backup");
     return CAIRN_OK;
-}
-
-static int read_log_bin(MYSQL *my)
-{
-    MYSQL_RES *res = NULL;
-    cairn_error e = {0};
-    if (my_query(my, "SELECT @@log_bin", &res, &e) != CAIRN_OK)
-        return 0;
-    MYSQL_ROW row = mysql_fetch_row(res);
-    int on = row && row[0] && strcmp(row[0], "1") == 0;
-    mysql_free_result(res);
-    return on;
 }
 
 /* After a rotation the server appends a Binlog_checkpoint event to the new
@@ -162,7 +151,8 @@ int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_sna
     char *db = my_uri_database(uri);
     cairn_strlcpy(snap->source.database, db ? db : "", sizeof snap->source.database);
     free(db);
-    if (read_identity(my, snap, err) != CAIRN_OK ||
+    int log_bin = 0;
+    if (read_identity(my, snap, &log_bin, err) != CAIRN_OK ||
         long_query_guard(my,
                          opts->long_query_guard > 0 ? opts->long_query_guard : LONG_QUERY_DEFAULT,
                          err) != CAIRN_OK ||
@@ -174,7 +164,7 @@ int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_sna
      * the file the backup's position is in, which then holds only what
      * committed since this moment, not everything logged before it. */
     cairn_error flush_err = {0};
-    if (read_log_bin(my)) {
+    if (log_bin) {
         if (my_exec(my, "FLUSH NO_WRITE_TO_BINLOG BINARY LOGS", &flush_err) != CAIRN_OK)
             cairn_warn("cannot rotate the binary log (%s): the first increment will copy the "
                        "current binlog file whole",

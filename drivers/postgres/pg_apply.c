@@ -33,7 +33,6 @@
 #include "util/log.h"
 #include "util/text.h"
 
-#define DDL_PREFIX   "cairn.ddl"
 #define BATCH_BYTES  (1u << 20)
 #define BATCH_STMTS  500
 #define PROGRESS_TBL "_cairn_restore.progress"
@@ -155,12 +154,10 @@ static int table_lookup(apply_state *st, const char *schema, const char *name, t
             return CAIRN_OK;
         }
     const char *params[2] = {schema, name};
-    PGresult *res = PQexecParams(st->pg, table_sql, 2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = pg_error(st->pg, res, err, "cannot read a table's columns");
-        PQclear(res);
-        return rc;
-    }
+    PGresult *res = NULL;
+    if (pg_query_params(st->pg, table_sql, 2, params, &res, err, "cannot read a table's columns") !=
+        CAIRN_OK)
+        return err->code;
     int n = PQntuples(res);
     if (n == 0) {
         PQclear(res);
@@ -486,7 +483,7 @@ int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
         } else if (applying && c.kind == PGD_MESSAGE) {
             /* cairn's DDL capture; one query string can fire the trigger
              * once per command, with the same text: run it once */
-            if (c.prefix && strcmp(c.prefix, DDL_PREFIX) == 0 &&
+            if (c.prefix && strcmp(c.prefix, PGD_DDL_PREFIX) == 0 &&
                 !(last_ddl && strcmp(last_ddl, c.content) == 0)) {
                 free(last_ddl);
                 last_ddl = cairn_xstrdup(c.content);
@@ -591,15 +588,10 @@ int pg_progress_write(cairn_conn *conn, const char *chain, const char *phase, co
                 err) != CAIRN_OK)
         return cairn_error_prefix(err, "recording restore progress");
     const char *params[3] = {chain, phase, position};
-    PGresult *res = PQexecParams(conn->pg,
-                                 "WITH gone AS (DELETE FROM " PROGRESS_TBL ") "
-                                 "INSERT INTO " PROGRESS_TBL " VALUES ($1, $2, $3, now())",
-                                 3, NULL, params, NULL, NULL, 0);
-    int rc = CAIRN_OK;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = pg_error(conn->pg, res, err, "cannot record restore progress");
-    PQclear(res);
-    return rc;
+    return pg_query_params(conn->pg,
+                           "WITH gone AS (DELETE FROM " PROGRESS_TBL ") "
+                           "INSERT INTO " PROGRESS_TBL " VALUES ($1, $2, $3, now())",
+                           3, params, NULL, err, "cannot record restore progress");
 }
 
 int pg_progress_drop(cairn_conn *conn, cairn_error *err)

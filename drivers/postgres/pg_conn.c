@@ -138,6 +138,25 @@ int pg_query(PGconn *pg, const char *sql, PGresult **out, cairn_error *err)
     return CAIRN_OK;
 }
 
+int pg_query_params(PGconn *pg, const char *sql, int nparams, const char *const *params,
+                    PGresult **out, cairn_error *err, const char *what)
+{
+    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(res);
+    if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+        int rc = pg_error(pg, res, err, what);
+        PQclear(res);
+        if (out)
+            *out = NULL;
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return CAIRN_OK;
+}
+
 char *pg_qualified(PGconn *pg, const char *schema, const char *name)
 {
     char *s = PQescapeIdentifier(pg, schema, strlen(schema));

@@ -331,22 +331,10 @@ void pgd_lsn_format(uint64_t lsn, char out[24])
     snprintf(out, 24, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
 }
 
-size_t pgd_record_encode(const char *lsn, const char *xid, const char *data, size_t len, char **out)
+size_t pgd_record_head(const char *lsn, const char *xid, char out[64])
 {
-    size_t ll = strlen(lsn), xl = strlen(xid);
-    size_t payload = ll + 1 + xl + 1 + len;
-    char *p = cairn_xmalloc(4 + payload);
-    p[0] = (char)(payload & 0xff);
-    p[1] = (char)((payload >> 8) & 0xff);
-    p[2] = (char)((payload >> 16) & 0xff);
-    p[3] = (char)((payload >> 24) & 0xff);
-    memcpy(p + 4, lsn, ll);
-    p[4 + ll] = '\t';
-    memcpy(p + 5 + ll, xid, xl);
-    p[5 + ll + xl] = '\t';
-    memcpy(p + 6 + ll + xl, data, len);
-    *out = p;
-    return 4 + payload;
+    int n = snprintf(out, 64, "%.24s\t%.30s\t", lsn, xid);
+    return n < 0 ? 0 : (size_t)n;
 }
 
 int pgd_record_parse(const char *payload, size_t len, pgd_record *rec)

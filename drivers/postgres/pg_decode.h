@@ -64,13 +64,20 @@ typedef struct pgd_record {
     size_t len;
 } pgd_record;
 
+/* Logical messages cairn itself puts into the log: DDL from the optional
+ * capture (scripts/pg-ddl-capture.sql), replayed in place; the marker an
+ * increment commits to flush the log, neither counted nor replayed. */
+#define PGD_DDL_PREFIX  "cairn.ddl"
+#define PGD_MARK_PREFIX "cairn.mark"
+
 /* "16/B374D848" -> 0x16B374D848; 0 on success. */
 int pgd_lsn_parse(const char *s, uint64_t *lsn);
 void pgd_lsn_format(uint64_t lsn, char out[24]);
 
-/* Record framing: 4-byte little-endian length, then "<lsn>\t<xid>\t<data>". */
-size_t pgd_record_encode(const char *lsn, const char *xid, const char *data, size_t len,
-                         char **out);
+/* A stored record's payload is "<lsn>\t<xid>\t<data>" (framed by
+ * cairn_record_write): this writes the part before the data into out and
+ * returns its length. */
+size_t pgd_record_head(const char *lsn, const char *xid, char out[64]);
 /* Parses a record payload (without its length prefix); 0 on success. */
 int pgd_record_parse(const char *payload, size_t len, pgd_record *rec);
 

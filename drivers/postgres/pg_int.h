@@ -21,6 +21,10 @@ int pg_connect(const char *uri, const char *const *keys, const char *const *valu
 int pg_exec(PGconn *pg, const char *sql, cairn_error *err);
 /* Runs a query; *out owns the result (PQclear). */
 int pg_query(PGconn *pg, const char *sql, PGresult **out, cairn_error *err);
+/* A query with text parameters ($1, ...), rows or none; *out owns the
+ * result (NULL out: discarded).  `what` says what failed. */
+int pg_query_params(PGconn *pg, const char *sql, int nparams, const char *const *params,
+                    PGresult **out, cairn_error *err, const char *what);
 /* Fills err from a failed result (or the connection when res is NULL),
  * with SQLSTATE and a hint where one helps.  Returns err->code. */
 int pg_error(PGconn *pg, const PGresult *res, cairn_error *err, const char *what);

@@ -27,11 +27,6 @@
 #include "util/log.h"
 #include "util/text.h"
 
-/* DDL captured by cairn's optional event trigger (scripts/pg-ddl-capture.sql). */
-#define DDL_PREFIX "cairn.ddl"
-/* cairn's own marker transaction (see read_end): not counted, not replayed */
-#define MARK_PREFIX "cairn.mark"
-
 int pg_position_cmp(const char *a, const char *b, int *cmp, cairn_error *err)
 {
     uint64_t x, y;
@@ -44,19 +39,6 @@ int pg_position_cmp(const char *a, const char *b, int *cmp, cairn_error *err)
     return CAIRN_OK;
 }
 
-static int query1(PGconn *pg, const char *sql, int nparams, const char *const *params,
-                  PGresult **out, cairn_error *err, const char *what)
-{
-    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = pg_error(pg, res, err, what);
-        PQclear(res);
-        return rc;
-    }
-    *out = res;
-    return CAIRN_OK;
-}
-
 /* The slot must exist, decode with test_decoding, not be lost, and stand
  * exactly at the parent's end (behind it: an advance that did not survive
  * a crash, redone now; ahead: a gap). */
@@ -64,11 +46,11 @@ static int check_slot(PGconn *pg, const cairn_log_request *req, cairn_error *err
 {
     const char *params[1] = {req->slot};
     PGresult *res = NULL;
-    if (query1(pg,
-               "SELECT plugin, confirmed_flush_lsn::text, wal_status, "
-               "  database = pg_catalog.current_database() "
-               "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-               1, params, &res, err, "cannot read the replication slot") != CAIRN_OK)
+    if (pg_query_params(pg,
+                        "SELECT plugin, confirmed_flush_lsn::text, wal_status, "
+                        "  database = pg_catalog.current_database() "
+                        "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                        1, params, &res, err, "cannot read the replication slot") != CAIRN_OK)
         return err->code;
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -116,8 +98,9 @@ static int check_slot(PGconn *pg, const cairn_log_request *req, cairn_error *err
                    "advance lost in a crash): advancing it",
                    req->slot, confirmed, req->start);
         const char *p2[2] = {req->slot, req->start};
-        if (query1(pg, "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2)",
-                   2, p2, &res, err, "cannot advance the replication slot") != CAIRN_OK)
+        if (pg_query_params(
+                pg, "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2)", 2,
+                p2, &res, err, "cannot advance the replication slot") != CAIRN_OK)
             return err->code;
         PQclear(res);
     }
@@ -134,7 +117,7 @@ static int read_end(PGconn *pg, cairn_log_result *res, char **fingerprint, cairn
 {
     if (pg_exec(pg,
                 "BEGIN; SET LOCAL synchronous_commit = on; "
-                "SELECT pg_catalog.pg_logical_emit_message(true, '" MARK_PREFIX "', 'end'); "
+                "SELECT pg_catalog.pg_logical_emit_message(true, '" PGD_MARK_PREFIX "', 'end'); "
                 "COMMIT",
                 err) != CAIRN_OK)
         return cairn_error_prefix(err, "flushing the log");
@@ -214,9 +197,9 @@ static int account(capture_state *st, const char *data, size_t len, cairn_error 
         cairn_strlcpy(st->res->last_commit_at, c.commit_time, sizeof st->res->last_commit_at);
         break;
     case PGD_MESSAGE:
-        if (!c.prefix || strcmp(c.prefix, MARK_PREFIX) != 0)
+        if (!c.prefix || strcmp(c.prefix, PGD_MARK_PREFIX) != 0)
             st->xact_items++;
-        if (c.prefix && strcmp(c.prefix, DDL_PREFIX) == 0) {
+        if (c.prefix && strcmp(c.prefix, PGD_DDL_PREFIX) == 0) {
             if (!c.transactional)
                 rc = cairn_error_set(err, CAIRN_ERR,
                                      "a schema change message is not "
@@ -273,15 +256,14 @@ static int peek(PGconn *pg, const cairn_log_request *req, cairn_sink *sink, capt
             size_t len = (size_t)PQgetlength(res, 0, 2);
             rc = account(st, data, len, err);
             if (rc == CAIRN_OK) {
-                char *rec = NULL;
-                size_t n = pgd_record_encode(PQgetvalue(res, 0, 0),
-                                             PQgetisnull(res, 0, 1) ? "0" : PQgetvalue(res, 0, 1),
-                                             data, len, &rec);
-                if (cairn_sink_write(sink, rec, n) != 0) {
+                char head[64];
+                size_t hl =
+                    pgd_record_head(PQgetvalue(res, 0, 0),
+                                    PQgetisnull(res, 0, 1) ? "0" : PQgetvalue(res, 0, 1), head);
+                if (cairn_record_write(sink, head, hl, data, len) != 0) {
                     *err = *cairn_sink_error(sink);
                     rc = err->code ? err->code : CAIRN_ERR;
                 }
-                free(rec);
                 if (cairn_fault("pg-capture-kill"))
                     kill(getpid(), SIGKILL); /* tests: a capture killed mid-way */
             }
@@ -344,8 +326,9 @@ int pg_log_confirm(const char *uri, const char *slot, const char *end, cairn_err
         return err->code;
     const char *params[2] = {slot, end};
     PGresult *res = NULL;
-    int rc = query1(pg, "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2)",
-                    2, params, &res, err, "cannot advance the replication slot");
+    int rc = pg_query_params(
+        pg, "SELECT end_lsn::text FROM pg_catalog.pg_replication_slot_advance($1, $2)", 2, params,
+        &res, err, "cannot advance the replication slot");
     if (rc == CAIRN_OK) {
         if (strcmp(PQgetvalue(res, 0, 0), end) != 0)
             rc = cairn_error_set(err, CAIRN_ERR, "replication slot %s advanced to %s, not to %s",

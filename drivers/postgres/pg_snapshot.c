@@ -195,14 +195,10 @@ int pg_slot_drop(const char *uri, const char *slot, cairn_error *err)
     if (pg_connect(uri, NULL, NULL, &pg, err) != CAIRN_OK)
         return err->code;
     const char *params[1] = {slot};
-    PGresult *res = PQexecParams(pg,
-                                 "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
-                                 "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                 1, NULL, params, NULL, NULL, 0);
-    int rc = CAIRN_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = pg_error(pg, res, err, "cannot drop replication slot");
-    PQclear(res);
+    int rc = pg_query_params(pg,
+                             "SELECT pg_catalog.pg_drop_replication_slot(slot_name) "
+                             "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                             1, params, NULL, err, "cannot drop replication slot");
     PQfinish(pg);
     return rc;
 }
@@ -215,18 +211,16 @@ int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, 
     if (pg_connect(uri, NULL, NULL, &pg, err) != CAIRN_OK)
         return err->code;
     const char *params[1] = {slot};
-    PGresult *res = PQexecParams(pg,
-                                 "SELECT COALESCE(wal_status, 'unknown'), COALESCE("
-                                 "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
-                                 "restart_lsn), 0)::bigint "
-                                 "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                 1, NULL, params, NULL, NULL, 0);
-    int rc = CAIRN_OK;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = pg_error(pg, res, err, "cannot read the replication slot");
-    } else if (PQntuples(res) == 0) {
+    PGresult *res = NULL;
+    int rc = pg_query_params(pg,
+                             "SELECT COALESCE(wal_status, 'unknown'), COALESCE("
+                             "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+                             "restart_lsn), 0)::bigint "
+                             "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                             1, params, &res, err, "cannot read the replication slot");
+    if (rc == CAIRN_OK && PQntuples(res) == 0) {
         cairn_strlcpy(status, "missing", status_cap);
-    } else {
+    } else if (rc == CAIRN_OK) {
         cairn_strlcpy(status, PQgetvalue(res, 0, 0), status_cap);
         *retained_bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
     }

@@ -224,18 +224,14 @@ int cairn_chain_plan(cairn_repo *r, const cairn_driver *drv, const char *backup,
     if (!drv)
         drv = cairn_driver_by_name(out->all[out->nall - 1]->driver);
     if (to_position || to_time) {
-        if (!drv || !(drv->features & CAIRN_DRIVER_INCREMENTS)) {
-            if (to_position)
-                return cairn_error_set(err, CAIRN_EUSAGE,
-                                       "restoring to a position needs increments, which this "
-                                       "driver does not take yet");
-        }
-        if (to_position) {
-            int cmp = 0;
-            if (drv->position_cmp(to_position, to_position, &cmp, err) != CAIRN_OK)
-                return err->code;
-            out->stop_position = to_position;
-        }
+        if (!drv || !(drv->features & CAIRN_DRIVER_INCREMENTS))
+            return cairn_error_set(err, CAIRN_EUSAGE,
+                                   "restoring to a position or a time needs increments, which "
+                                   "the repository's driver does not take");
+        int cmp = 0; /* a malformed position is a usage error, before anything else */
+        if (to_position && drv->position_cmp(to_position, to_position, &cmp, err) != CAIRN_OK)
+            return err->code;
+        out->stop_position = to_position;
         return plan_to(out, drv, to_position, out->stop_time_us, err);
     }
     cairn_manifest *target = by_id(out, chosen->id);

@@ -33,6 +33,7 @@
 #include "engine/files.h"
 #include "engine/pool.h"
 #include "repo/repo.h"
+#include "util/child.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -198,15 +199,10 @@ static int verify_all(restore_ctx *c, cairn_error *err)
  * after removing them. */
 static int materialize_schema(restore_ctx *c, char **dir, char **path, cairn_error *err)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *templ = cairn_xasprintf("%s/cairn-restore-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(templ)) {
-        int e = errno;
-        free(templ);
-        return cairn_error_errno(err, e, "cannot create a temporary directory");
-    }
-    *dir = templ;
-    *path = cairn_xasprintf("%s/schema.archive", templ);
+    *dir = cairn_temp_dir("restore", err);
+    if (!*dir)
+        return err->code;
+    *path = cairn_xasprintf("%s/schema.archive", *dir);
     FILE *f = fopen(*path, "wxe");
     if (!f)
         return cairn_error_errno(err, errno, "cannot create %s", *path);
@@ -332,11 +328,13 @@ static int write_progress(restore_ctx *c, const char *phase, const char *positio
     return rc;
 }
 
-static int restore_into(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
+/* Loads the full backup; clean replaces what the target holds (the user's
+ * --clean, or a half-loaded database of an interrupted restore). */
+static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, cairn_error *err)
 {
     const cairn_restore_opts *o = c->o;
     cairn_restore_flags flags = {
-        .no_owner = o->no_owner, .clean = o->clean, .jobs = o->jobs > 0 ? o->jobs : 2};
+        .no_owner = o->no_owner, .clean = clean, .jobs = o->jobs > 0 ? o->jobs : 2};
     char *dir = NULL, *path = NULL;
     double t = cairn_now();
     int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->m->units, c->m->nunits, &flags,
@@ -510,11 +508,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     int load_full = rc == CAIRN_OK && (!resume[0] || strcmp(resume, "full") == 0);
     if (load_full) {
         cairn_info("restoring backup %s (%s) into the target", c.m->id, c.m->end_position);
-        cairn_restore_opts again = *o;
-        again.clean = o->clean || resume[0]; /* a half-loaded database of our own */
-        c.o = &again;
-        rc = restore_into(&c, res, err);
-        c.o = o;
+        rc = restore_into(&c, o->clean || resume[0], res, err);
         cairn_strlcpy(res->position, c.m->end_position, sizeof res->position);
     }
     res->resumed = resume[0] != '\0';

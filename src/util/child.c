@@ -176,3 +176,15 @@ const char *cairn_child_pg_bindir(void)
     const char *d = getenv("CAIRN_PG_BINDIR");
     return d ? d : "";
 }
+
+char *cairn_temp_dir(const char *what, cairn_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = cairn_xasprintf("%s/cairn-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
+    if (!mkdtemp(dir)) {
+        cairn_error_errno(err, errno, "cannot create a temporary directory");
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}

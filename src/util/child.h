@@ -15,6 +15,11 @@
 int cairn_child_run(const char *const *argv, const char *const *env, cairn_sink *out,
                     cairn_error *err);
 
+/* A new private directory ($TMPDIR or /tmp, mode 0700) for files a helper
+ * program reads or writes: "<tmp>/cairn-<what>-XXXXXX".  The caller removes
+ * it and frees the path; NULL with err set when it cannot be made. */
+char *cairn_temp_dir(const char *what, cairn_error *err);
+
 /* The directory holding PostgreSQL's client programs: $CAIRN_PG_BINDIR,
  * else "" (search PATH). */
 const char *cairn_child_pg_bindir(void);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "cairn/stream.h"
 #include "postgres/pg_decode.h"
 #include "util/text.h"
 
@@ -153,18 +154,31 @@ static void lsn_and_records(void **state)
     assert_int_equal(pgd_lsn_parse("16/", &lsn), -1);
     assert_int_equal(pgd_lsn_parse("0/1 x", &lsn), -1);
 
-    char *rec = NULL;
     const char data[] = "table public.t: INSERT: a[text]:'x\ty\nz'";
-    size_t n = pgd_record_encode("0/1934708", "739", data, sizeof data - 1, &rec);
-    size_t payload = (size_t)(unsigned char)rec[0] | (size_t)(unsigned char)rec[1] << 8;
+    char head[64];
+    size_t hl = pgd_record_head("0/1934708", "739", head);
+    cairn_sink *sink = cairn_memory_sink_new();
+    assert_int_equal(cairn_record_write(sink, head, hl, data, sizeof data - 1), 0);
+    size_t n = 0;
+    const unsigned char *rec = cairn_memory_sink_data(sink, &n);
+    size_t payload = (size_t)rec[0] | (size_t)rec[1] << 8;
     assert_int_equal(payload + 4, n);
+    cairn_source *src = cairn_memory_source_new(rec, n);
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    cairn_error err = {0};
+    assert_int_equal(cairn_record_read(src, &buf, &cap, &len, 1u << 20, &err), CAIRN_OK);
+    assert_int_equal(len, payload);
     pgd_record r;
-    assert_int_equal(pgd_record_parse(rec + 4, payload, &r), 0);
+    assert_int_equal(pgd_record_parse(buf, len, &r), 0);
     assert_true(r.lsn == 0x1934708);
     assert_int_equal(r.xid, 739);
     assert_int_equal(r.len, sizeof data - 1);
     assert_memory_equal(r.data, data, r.len);
-    free(rec);
+    assert_int_equal(cairn_record_read(src, &buf, &cap, &len, 1u << 20, &err), -1); /* the end */
+    free(buf);
+    cairn_source_free(src);
+    cairn_sink_free(sink);
 }
 
 /* Commit times (as test_decoding prints them) and --to-time values. */
