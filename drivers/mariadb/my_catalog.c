@@ -199,8 +199,8 @@ static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
     return CAIRN_OK;
 }
 
-int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
-                  cairn_error *err)
+int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
+                  cairn_unit **units, size_t *count, cairn_error *err)
 {
     char **names = NULL;
     size_t n = 0;
@@ -214,7 +214,7 @@ int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **uni
     *units = u;
     for (size_t i = 0; i < n; i++) {
         u[i].name = names[i];
-        u[i].kind = cairn_xstrdup("database");
+        u[i].kind = cairn_xstrdup(cairn_tenant_match(tenants, names[i]) ? "tenant" : "database");
         u[i].status = cairn_xstrdup("complete");
         u[i].position = cairn_xstrdup(snap->position);
         (*count)++;

@@ -39,8 +39,8 @@ void my_snapshot_release(cairn_snapshot *snap);
 void my_snapshot_close(cairn_snapshot *snap);
 int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                      cairn_error *err);
-int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
-                  cairn_error *err);
+int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
+                  cairn_unit **units, size_t *count, cairn_error *err);
 int my_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
 int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);

@@ -194,19 +194,83 @@ static void warn_unreplayable(PGconn *pg)
     PQclear(res);
 }
 
-/* A PostgreSQL backup has one unit: the database the snapshot belongs to. */
-int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
-                  cairn_error *err)
+/* Schemas a tenant could be: the user's, not cairn's own. */
+static const char *const schemas_sql =
+    "SELECT n.nspname FROM pg_catalog.pg_namespace n "
+    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', '_cairn', '_cairn_restore') "
+    "  AND n.nspname !~ '^pg_(toast|temp_)' "
+    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+    "    WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+    "      AND d.objid = n.oid AND d.deptype = 'e') "
+    "ORDER BY 1";
+
+static void unit_init(cairn_unit *u, const char *name, const char *kind, const char *position)
+{
+    u->name = cairn_xstrdup(name);
+    u->kind = cairn_xstrdup(kind);
+    u->status = cairn_xstrdup("complete");
+    u->position = cairn_xstrdup(position);
+}
+
+/* Moves the objects and sequences of schema from the database unit into
+ * tenant unit t. */
+static void move_schema(cairn_unit *db, cairn_unit *t)
+{
+    t->objects = cairn_xcalloc(db->nobjects ? db->nobjects : 1, sizeof *t->objects);
+    t->sequences = cairn_xcalloc(db->nsequences ? db->nsequences : 1, sizeof *t->sequences);
+    size_t keep = 0;
+    for (size_t i = 0; i < db->nobjects; i++)
+        if (strcmp(db->objects[i].schema, t->name) == 0)
+            t->objects[t->nobjects++] = db->objects[i];
+        else
+            db->objects[keep++] = db->objects[i];
+    db->nobjects = keep;
+    keep = 0;
+    for (size_t i = 0; i < db->nsequences; i++)
+        if (strcmp(db->sequences[i].schema, t->name) == 0)
+            t->sequences[t->nsequences++] = db->sequences[i];
+        else
+            db->sequences[keep++] = db->sequences[i];
+    db->nsequences = keep;
+}
+
+/* The tenant schemas become units of their own, after the database's. */
+static int split_tenants(cairn_conn *conn, const cairn_snapshot *snap,
+                         const cairn_tenant_filter *tenants, cairn_unit **units, size_t *count,
+                         cairn_error *err)
+{
+    PGresult *res = NULL;
+    if (pg_query(conn->pg, schemas_sql, &res, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "listing schemas");
+    int n = PQntuples(res);
+    *units = cairn_xrealloc(*units, (size_t)(n + 1) * sizeof **units);
+    for (int i = 0; i < n; i++) {
+        const char *name = PQgetvalue(res, i, 0);
+        if (!cairn_tenant_match(tenants, name))
+            continue;
+        cairn_unit *t = &(*units)[(*count)++];
+        memset(t, 0, sizeof *t);
+        unit_init(t, name, "tenant", snap->position);
+        move_schema(&(*units)[0], t);
+    }
+    PQclear(res);
+    return CAIRN_OK;
+}
+
+/* A PostgreSQL backup has one unit for the database the snapshot belongs
+ * to, and one per tenant schema the filter matches. */
+int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
+                  cairn_unit **units, size_t *count, cairn_error *err)
 {
     cairn_unit *u = cairn_xcalloc(1, sizeof *u);
-    u->name = cairn_xstrdup(snap->source.database);
-    u->kind = cairn_xstrdup("database");
-    u->status = cairn_xstrdup("complete");
-    u->position = cairn_xstrdup(snap->position);
+    unit_init(u, snap->source.database, "database", snap->position);
     *units = u;
     *count = 1;
     if (list_objects(conn, u, err) != CAIRN_OK || pg_list_sequences(conn, u, err) != CAIRN_OK ||
         pg_schema_fingerprint(conn->pg, &u->fingerprint, err) != CAIRN_OK)
+        return err->code;
+    if (tenants && tenants->include &&
+        split_tenants(conn, snap, tenants, units, count, err) != CAIRN_OK)
         return err->code;
     warn_unreplayable(conn->pg);
     PGresult *res = NULL;

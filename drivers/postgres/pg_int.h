@@ -50,13 +50,18 @@ int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identit
 int pg_slot_drop(const char *uri, const char *slot, cairn_error *err);
 int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
                    size_t status_cap, cairn_error *err);
-int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units, size_t *count,
-                  cairn_error *err);
+int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
+                  cairn_unit **units, size_t *count, cairn_error *err);
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
                       size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
+/* Tenant restores (pg_tenant.c). */
+int pg_prepare_tenants(PGconn *pg, const char *dbname, const cairn_unit *units, size_t nunits,
+                       const cairn_restore_flags *flags, cairn_error *err);
+int pg_tenant_list(const char *archive, const char *const *schemas, const char *list_path,
+                   cairn_error *err);
 int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err);
 int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);

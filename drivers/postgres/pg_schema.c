@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "postgres/pg_int.h"
 #include "util/child.h"
@@ -77,6 +78,19 @@ int pg_restore_schema(const char *uri, const char *archive_path, const char *sec
     snprintf(jobs, sizeof jobs, "--jobs=%d", flags->jobs > 0 ? flags->jobs : 1);
     const char *args[8];
     int n = 0;
+    char *list = NULL, *use_list = NULL;
+    if (flags->tenants) {
+        list = cairn_xasprintf("%s.list", archive_path);
+        unlink(list);
+        if (pg_tenant_list(archive_path, flags->tenants, list, err) != CAIRN_OK) {
+            unlink(list);
+            free(list);
+            free(sect);
+            return err->code;
+        }
+        use_list = cairn_xasprintf("--use-list=%s", list);
+        args[n++] = use_list;
+    }
     args[n++] = sect;
     args[n++] = "--exit-on-error";
     if (strcmp(section, "post-data") == 0)
@@ -87,6 +101,10 @@ int pg_restore_schema(const char *uri, const char *archive_path, const char *sec
     }
     args[n] = NULL;
     int rc = run_tool("pg_restore", uri, args, archive_path, NULL, err);
+    if (list)
+        unlink(list);
+    free(list);
+    free(use_list);
     free(sect);
     if (rc != CAIRN_OK) {
         cairn_error_prefix(err, "restoring the schema (%s)", section);

@@ -116,11 +116,11 @@ static int drop_database(const char *uri, const char *dbname, cairn_error *err)
     return CAIRN_OK;
 }
 
+/* The whole backup goes into the database the URI names; restore
+ * --tenant puts tenant schemas into it beside what it holds. */
 int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
                       size_t nunits, const cairn_restore_flags *flags, cairn_error *err)
 {
-    (void)units; /* one unit: the database the URI names */
-    (void)nunits;
     char *dbname = NULL;
     if (target_dbname(uri, &dbname, err) != CAIRN_OK)
         return err->code;
@@ -134,6 +134,16 @@ int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn
             return err->code;
         }
         rc = create_database(uri, dbname, source, err);
+        if (rc == CAIRN_OK && flags->tenants)
+            rc = pg_connect(uri, NULL, NULL, &pg, err);
+        if (rc != CAIRN_OK || !flags->tenants) {
+            free(dbname);
+            return rc;
+        }
+    }
+    if (flags->tenants) {
+        rc = pg_prepare_tenants(pg, dbname, units, nunits, flags, err);
+        PQfinish(pg);
         free(dbname);
         return rc;
     }

@@ -75,7 +75,8 @@ typedef struct cairn_sequence {
 
 typedef struct cairn_unit {
     char *name;
-    char *kind;        /* "database" */
+    char *kind;        /* "database", or "tenant": a schema (PostgreSQL) or database
+                          (MariaDB) matched by --tenant-pattern */
     char *position;    /* the unit's snapshot position */
     char *status;      /* "complete" or "failed" */
     char *error;       /* NULL unless failed */
@@ -85,6 +86,16 @@ typedef struct cairn_unit {
     cairn_sequence *sequences;
     size_t nsequences;
 } cairn_unit;
+
+/* Which schemas (PostgreSQL) or databases (MariaDB) are tenants, each a
+ * unit of its own: a name matching an include glob and no exclude glob. */
+typedef struct cairn_tenant_filter {
+    const char *const *include; /* NULL-terminated fnmatch(3) globs; NULL: no tenants */
+    const char *const *exclude; /* NULL-terminated, or NULL */
+} cairn_tenant_filter;
+
+/* 1 when name is a tenant under f (f may be NULL: never). */
+int cairn_tenant_match(const cairn_tenant_filter *f, const char *name);
 
 const char *cairn_object_kind_name(cairn_object_kind k);
 int cairn_object_kind_parse(const char *s, cairn_object_kind *k);

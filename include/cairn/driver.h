@@ -50,8 +50,12 @@ typedef struct cairn_snapshot_opts {
 
 typedef struct cairn_restore_flags {
     int no_owner; /* do not restore ownership and privileges */
-    int clean;    /* drop and recreate a target that is not empty */
+    int clean;    /* drop and recreate a target that is not empty; with tenants:
+                     replace those tenants alone */
     int jobs;
+    /* restore --tenant: the tenant units to restore, NULL-terminated, into a
+     * target that may hold other tenants; NULL: the whole backup */
+    const char *const *tenants;
 } cairn_restore_flags;
 
 /* Increments: what the log capture starts from. */
@@ -113,11 +117,13 @@ typedef struct cairn_driver {
     /* Worker: run on the snapshot; writes what the worker sees to identity. */
     int (*snapshot_join)(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                          cairn_error *err);
-    /* List the units (a database each) with their objects and sequence
-     * values, on a joined conn.  *units is an array the caller frees (each
-     * with cairn_unit_clear).  Object numbers are assigned by the engine. */
-    int (*list_units)(cairn_conn *conn, const cairn_snapshot *snap, cairn_unit **units,
-                      size_t *count, cairn_error *err);
+    /* List the units (a database each, and a unit per tenant the filter
+     * matches) with their objects and sequence values, on a joined conn.
+     * *units is an array the caller frees (each with cairn_unit_clear).
+     * Object numbers are assigned by the engine. */
+    int (*list_units)(cairn_conn *conn, const cairn_snapshot *snap,
+                      const cairn_tenant_filter *tenants, cairn_unit **units, size_t *count,
+                      cairn_error *err);
     /* Optional: end the barrier the snapshot holds (MariaDB's BACKUP STAGE),
      * called once every worker has joined, the schema is dumped and the
      * non-transactional tables are read.  snapshot_close also ends it. */

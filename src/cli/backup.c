@@ -31,6 +31,11 @@ static const char usage[] =
     "  --compress zstd[:L]|none  compression (default zstd:1; L from -7 to 19)\n"
     "  --chunk-size SIZE     split tables larger than SIZE into chunks of about SIZE\n"
     "                        (default 32M; e.g. 256k, 64M, 1G)\n"
+    "  --tenant-pattern GLOB each schema (PostgreSQL) or database (MariaDB) whose name\n"
+    "                        matches GLOB is a unit of its own, restorable alone with\n"
+    "                        restore --tenant; repeatable\n"
+    "  --exclude-tenant GLOB names matching GLOB are not tenants (their objects stay in\n"
+    "                        the database's unit); repeatable\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"
     "  --max-rate SIZE       read at most SIZE bytes per second from the source, all\n"
     "                        workers together (e.g. 50M), to spare a busy server\n"
@@ -128,14 +133,15 @@ static int plan_only(const cairn_backup_opts *o, int json)
         return 0;
     }
     json_t *units = json_object_get(plan, "units");
-    printf("%-40s %8s %8s %10s\n", "UNIT", "OBJECTS", "CHUNKS", "SIZE");
+    printf("%-40s %-8s %8s %8s %10s\n", "UNIT", "KIND", "OBJECTS", "CHUNKS", "SIZE");
     for (size_t i = 0; i < json_array_size(units); i++) {
         json_t *u = json_array_get(units, i);
         char size[32];
         cairn_format_bytes((uint64_t)json_integer_value(json_object_get(u, "bytes")), size,
                            sizeof size);
         const char *name = json_string_value(json_object_get(u, "name"));
-        printf("%-40s %8lld %8lld %10s\n", name && *name ? name : "-",
+        printf("%-40s %-8s %8lld %8lld %10s\n", name && *name ? name : "-",
+               json_string_value(json_object_get(u, "kind")),
                (long long)json_integer_value(json_object_get(u, "objects")),
                (long long)json_integer_value(json_object_get(u, "chunks")), size);
     }
@@ -153,7 +159,8 @@ static int plan_only(const cairn_backup_opts *o, int json)
     return 0;
 }
 
-int cairn_cmd_backup(int argc, char **argv)
+/* include and exclude have room for every argument: the globs point into argv. */
+static int run_backup(int argc, char **argv, const char **include, const char **exclude)
 {
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},
@@ -168,12 +175,15 @@ int cairn_cmd_backup(int argc, char **argv)
         {"full-if-needed", no_argument, NULL, 'F'},
         {"dry-run", no_argument, NULL, 'n'},
         {"max-rate", required_argument, NULL, 'R'},
+        {"tenant-pattern", required_argument, NULL, 'P'},
+        {"exclude-tenant", required_argument, NULL, 'X'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     cairn_backup_opts o = {.jobs = 2, .zstd_level = CAIRN_ZSTD_DEFAULT_LEVEL};
     int json = 0, opt, incr = 0, full_if_needed = 0, dry_run = 0;
     char *end = NULL;
+    size_t ninclude = 0, nexclude = 0;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -229,6 +239,12 @@ int cairn_cmd_backup(int argc, char **argv)
                 return cli_usage_error("backup", "--max-rate takes a rate of at least 1k (bytes "
                                                  "per second), such as 50M");
             break;
+        case 'P':
+            include[ninclude++] = optarg;
+            break;
+        case 'X':
+            exclude[nexclude++] = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -250,6 +266,15 @@ int cairn_cmd_backup(int argc, char **argv)
     if (dry_run && incr)
         return cli_usage_error("backup", "--dry-run plans a full backup; an increment's size "
                                          "is the log since the last backup");
+    if (nexclude && !ninclude)
+        return cli_usage_error("backup", "--exclude-tenant needs --tenant-pattern");
+    if (ninclude && incr)
+        return cli_usage_error("backup", "--tenant-pattern shapes a full backup; an increment "
+                                         "holds the whole log and takes its units from it");
+    if (ninclude) {
+        o.tenants.include = include;
+        o.tenants.exclude = exclude;
+    }
     if (dry_run)
         return plan_only(&o, json);
     int rc = incr ? cairn_incr_run(&o, full_if_needed, &m, &err) : cairn_backup_run(&o, &m, &err);
@@ -279,4 +304,14 @@ int cairn_cmd_backup(int argc, char **argv)
     json_decref(j);
     cairn_manifest_free(m);
     return 0;
+}
+
+int cairn_cmd_backup(int argc, char **argv)
+{
+    const char **include = cairn_xcalloc((size_t)argc + 1, sizeof *include);
+    const char **exclude = cairn_xcalloc((size_t)argc + 1, sizeof *exclude);
+    int rc = run_backup(argc, argv, include, exclude);
+    free(include);
+    free(exclude);
+    return rc;
 }

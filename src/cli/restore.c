@@ -1,9 +1,11 @@
 /* cairn restore and cairn plan (= restore --dry-run). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "engine/restore.h"
+#include "util/text.h"
 
 static const char restore_usage[] =
     "usage: cairn restore --repo DIR --target URI [options]\n"
@@ -32,7 +34,13 @@ static const char restore_usage[] =
     "                        source's roles or users\n"
     "  --clean               replace a target database that is not empty: it is\n"
     "                        dropped and recreated (after the checksums are verified;\n"
-    "                        refused while other sessions are connected to it)\n"
+    "                        refused while other sessions are connected to it); with\n"
+    "                        --tenant, the named tenants alone are replaced\n"
+    "  --tenant NAME         restore this unit alone (a tenant schema or database of a\n"
+    "                        backup taken with --tenant-pattern; a MariaDB database);\n"
+    "                        repeatable.  The target may hold other tenants: they are\n"
+    "                        left untouched; one that is already there is refused\n"
+    "                        unless --clean\n"
     "  --dry-run             print the plan and change nothing (same as cairn plan)\n"
     "  --json                machine-readable output on stdout\n"
     "  --quiet, --verbose    less or more logging on stderr\n"
@@ -43,6 +51,8 @@ static const char restore_usage[] =
     "before-deploy-42\n"
     "  cairn restore --repo /srv/cairn/shop --target postgresql://db2/shop_then \\\n"
     "                --to-time '2026-11-26 14:29:59Z'\n"
+    "  cairn restore --repo /srv/cairn/saas --target postgresql://db1/saas \\\n"
+    "                --tenant tenant_0042 --clean\n"
     "\n"
     "exit codes: 0 done, 1 error, 2 usage, 4 verification failed (target untouched),\n"
     "            6 no valid chain (a missing increment, a gap, a target past the\n"
@@ -50,7 +60,8 @@ static const char restore_usage[] =
 
 static const char plan_usage[] =
     "usage: cairn plan --repo DIR [--target URI] [--backup ID|TAG|latest]\n"
-    "                  [--to-position POS | --to-time TIME] [--jobs N] [--json]\n"
+    "                  [--to-position POS | --to-time TIME] [--tenant NAME]...\n"
+    "                  [--jobs N] [--json]\n"
     "\n"
     "Prints the ordered restore plan -- the full backup, each increment with its\n"
     "position range, the stop, an estimate of the time -- and changes nothing (the\n"
@@ -115,8 +126,10 @@ static void print_plan(json_t *plan)
            json_number_value(json_object_get(plan, "estimate_seconds")));
 }
 
-static int run(int argc, char **argv, int plan_only)
+/* tenants has room for every argument: the names point into argv. */
+static int run(int argc, char **argv, int plan_only, const char **tenants)
 {
+    size_t ntenants = 0;
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, 'r'},
         {"target", required_argument, NULL, 't'},
@@ -128,6 +141,7 @@ static int run(int argc, char **argv, int plan_only)
         {"json", no_argument, NULL, 'J'},
         {"to-position", required_argument, NULL, 'P'},
         {"to-time", required_argument, NULL, 'W'},
+        {"tenant", required_argument, NULL, 'U'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -170,6 +184,12 @@ static int run(int argc, char **argv, int plan_only)
             break;
         case 'W':
             o.to_time = optarg;
+            break;
+        case 'U':
+            if (!*optarg)
+                return cli_usage_error(verb, "--tenant needs a name");
+            tenants[ntenants++] = optarg;
+            o.tenants = tenants;
             break;
         case 'h':
             fputs(plan_only ? plan_usage : restore_usage, stdout);
@@ -224,12 +244,20 @@ static int run(int argc, char **argv, int plan_only)
     return 0;
 }
 
+static int run_with_room(int argc, char **argv, int plan_only)
+{
+    const char **tenants = cairn_xcalloc((size_t)argc + 1, sizeof *tenants);
+    int rc = run(argc, argv, plan_only, tenants);
+    free(tenants);
+    return rc;
+}
+
 int cairn_cmd_restore(int argc, char **argv)
 {
-    return run(argc, argv, 0);
+    return run_with_room(argc, argv, 0);
 }
 
 int cairn_cmd_plan(int argc, char **argv)
 {
-    return run(argc, argv, 1);
+    return run_with_room(argc, argv, 1);
 }

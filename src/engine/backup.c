@@ -277,7 +277,7 @@ static int list_and_plan(backup_ctx *c, cairn_error *err)
     int rc =
         c->drv->snapshot_join(leader, c->snap, c->snap->identity, sizeof c->snap->identity, err);
     if (rc == CAIRN_OK)
-        rc = c->drv->list_units(leader, c->snap, &m->units, &m->nunits, err);
+        rc = c->drv->list_units(leader, c->snap, &c->o->tenants, &m->units, &m->nunits, err);
     c->drv->close(leader);
     if (rc != CAIRN_OK)
         return rc;

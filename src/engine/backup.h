@@ -18,6 +18,7 @@ typedef struct cairn_backup_opts {
     uint64_t chunk_bytes; /* 0: default */
     int long_query_guard; /* seconds; 0: the driver's default */
     uint64_t max_rate;    /* bytes per second read from the source, all workers; 0: no cap */
+    cairn_tenant_filter tenants; /* --tenant-pattern / --exclude-tenant */
 } cairn_backup_opts;
 
 /* Runs a full backup.  On success *out is the written manifest (caller

@@ -72,7 +72,7 @@ int cairn_backup_plan(const cairn_backup_opts *o, json_t **out, cairn_error *err
     size_t nunits = 0;
     int rc = drv->connect(o->source_uri, &conn, err);
     if (rc == CAIRN_OK)
-        rc = drv->list_units(conn, &snap, &units, &nunits, err);
+        rc = drv->list_units(conn, &snap, &o->tenants, &units, &nunits, err);
     drv->close(conn);
     if (rc != CAIRN_OK) {
         for (size_t i = 0; i < nunits; i++)
@@ -92,8 +92,9 @@ int cairn_backup_plan(const cairn_backup_opts *o, json_t **out, cairn_error *err
             uchunks += units[i].objects[k].nchunks;
         }
         uint64_t bytes = unit_bytes(&units[i]);
-        json_array_append_new(ju, json_pack("{s:s, s:I, s:I, s:I, s:I}", "name", units[i].name,
-                                            "objects", (json_int_t)units[i].nobjects, "bytes",
+        json_array_append_new(ju, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "name", units[i].name,
+                                            "kind", units[i].kind, "objects",
+                                            (json_int_t)units[i].nobjects, "bytes",
                                             (json_int_t)bytes, "chunks", (json_int_t)uchunks,
                                             "sequences", (json_int_t)units[i].nsequences));
         total += bytes;

@@ -1,4 +1,5 @@
 /* Catalog records: kinds and freeing. */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +61,16 @@ void cairn_unit_clear(cairn_unit *u)
     }
     free(u->sequences);
     memset(u, 0, sizeof *u);
+}
+
+int cairn_tenant_match(const cairn_tenant_filter *f, const char *name)
+{
+    if (!f || !f->include)
+        return 0;
+    int in = 0;
+    for (const char *const *g = f->include; *g && !in; g++)
+        in = fnmatch(*g, name, 0) == 0;
+    for (const char *const *g = f->exclude; in && g && *g; g++)
+        in = fnmatch(*g, name, 0) != 0;
+    return in;
 }

@@ -45,11 +45,61 @@ typedef struct {
     cairn_repo *repo;
     cairn_chain chain;
     cairn_manifest *m; /* the full backup: chain.steps[0] */
+    cairn_unit *units; /* what is restored: m's units, or copies of those --tenant names */
+    size_t nunits;
+    int own_units; /* units is an array of shallow copies, freed alone */
     cairn_work *work;
     size_t nwork;
     uint64_t rows;
     pthread_mutex_t lock;
 } restore_ctx;
+
+/* --tenant: the named units alone (each once, in the backup's order). */
+static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    c->units = m->units;
+    c->nunits = m->nunits;
+    if (!o->tenants)
+        return CAIRN_OK;
+    if (c->chain.nsteps > 1) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "restore --tenant does not replay increments yet, and %s is an "
+                        "increment",
+                        c->chain.steps[c->chain.nsteps - 1]->id);
+        return cairn_error_hint(err, "restore the tenant from its full backup: --backup %s", m->id);
+    }
+    for (const char *const *t = o->tenants; *t; t++) {
+        size_t u = 0;
+        while (u < m->nunits && strcmp(m->units[u].name, *t) != 0)
+            u++;
+        if (u == m->nunits) {
+            cairn_error_set(err, CAIRN_EUSAGE, "backup %s has no unit \"%s\"", m->id, *t);
+            return cairn_error_hint(err,
+                                    "cairn show --repo DIR %s lists its units; tenants are "
+                                    "units when the backup was taken with "
+                                    "--tenant-pattern",
+                                    m->id);
+        }
+    }
+    c->units = cairn_xcalloc(m->nunits, sizeof *c->units);
+    c->own_units = 1;
+    c->nunits = 0;
+    for (size_t u = 0; u < m->nunits; u++)
+        for (const char *const *t = o->tenants; *t; t++)
+            if (strcmp(m->units[u].name, *t) == 0) {
+                c->units[c->nunits++] = m->units[u];
+                break;
+            }
+    return CAIRN_OK;
+}
+
+static void release_units(restore_ctx *c)
+{
+    if (c->own_units)
+        free(c->units);
+    c->units = NULL;
+}
 
 static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error *err)
 {
@@ -69,16 +119,17 @@ static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
                         c->m->id, c->m->driver, c->drv->name);
         return err->code;
     }
-    return CAIRN_OK;
+    return select_units(o, c, err);
 }
 
-static size_t count_files(const cairn_manifest *m, uint64_t *stored)
+static size_t count_files(const restore_ctx *c, uint64_t *stored)
 {
+    const cairn_manifest *m = c->m;
     size_t n = m->has_schema ? 1 : 0;
     *stored = m->has_schema ? m->schema.stored.bytes : 0;
-    for (size_t u = 0; u < m->nunits; u++)
-        for (size_t i = 0; i < m->units[u].nobjects; i++) {
-            const cairn_object *obj = &m->units[u].objects[i];
+    for (size_t u = 0; u < c->nunits; u++)
+        for (size_t i = 0; i < c->units[u].nobjects; i++) {
+            const cairn_object *obj = &c->units[u].objects[i];
             n += obj->nchunks;
             for (size_t k = 0; k < obj->nchunks; k++)
                 *stored += obj->chunks[k].file.stored.bytes;
@@ -86,17 +137,20 @@ static size_t count_files(const cairn_manifest *m, uint64_t *stored)
     return n;
 }
 
-static json_t *build_plan(const cairn_restore_opts *o, const cairn_chain *chain)
+static json_t *build_plan(const cairn_restore_opts *o, const restore_ctx *c)
 {
+    const cairn_chain *chain = &c->chain;
     const cairn_manifest *m = chain->steps[0];
-    uint64_t stored = 0;
-    size_t files = count_files(m, &stored);
+    uint64_t stored = 0, raw = 0;
+    size_t files = count_files(c, &stored);
     size_t tables = 0, chunks = 0, matviews = 0, seqs = 0;
     uint64_t rows = 0;
-    for (size_t u = 0; u < m->nunits; u++) {
-        seqs += m->units[u].nsequences;
-        for (size_t i = 0; i < m->units[u].nobjects; i++) {
-            const cairn_object *obj = &m->units[u].objects[i];
+    for (size_t u = 0; u < c->nunits; u++) {
+        seqs += c->units[u].nsequences;
+        for (size_t i = 0; i < c->units[u].nobjects; i++) {
+            const cairn_object *obj = &c->units[u].objects[i];
+            for (size_t k = 0; k < obj->nchunks; k++)
+                raw += obj->chunks[k].file.raw.bytes;
             if (obj->kind == CAIRN_OBJ_MATVIEW)
                 matviews++;
             else
@@ -115,15 +169,20 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_chain *chain)
     json_array_append_new(
         steps,
         json_pack("{s:s, s:s}", "step", "prepare-target", "action",
-                  o->clean
-                      ? "create the target database(s); drop and recreate one that "
-                        "already holds objects (--clean)"
-                      : "create the target database(s); refuse one that already holds objects"));
+                  o->tenants ? (o->clean ? "create the target database when missing; drop and "
+                                           "recreate the tenants named, leaving the others "
+                                           "(--clean)"
+                                         : "create the target database when missing; refuse "
+                                           "tenants the target already holds")
+                  : o->clean ? "create the target database(s); drop and recreate one that "
+                               "already holds objects (--clean)"
+                             : "create the target database(s); refuse one that already holds "
+                               "objects"));
     json_array_append_new(steps, json_pack("{s:s, s:s}", "step", "schema", "section", "pre-data"));
-    json_array_append_new(
-        steps, json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
-                         (json_int_t)tables, "chunks", (json_int_t)chunks, "raw_bytes",
-                         (json_int_t)m->raw_bytes, "rows", (json_int_t)rows, "jobs", jobs));
+    json_array_append_new(steps,
+                          json_pack("{s:s, s:I, s:I, s:I, s:I, s:i}", "step", "data", "tables",
+                                    (json_int_t)tables, "chunks", (json_int_t)chunks, "raw_bytes",
+                                    (json_int_t)raw, "rows", (json_int_t)rows, "jobs", jobs));
     json_array_append_new(steps,
                           json_pack("{s:s, s:I}", "step", "sequences", "count", (json_int_t)seqs));
     json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:I}", "step", "schema", "section",
@@ -131,7 +190,7 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_chain *chain)
                                            (json_int_t)matviews));
     /* a rough estimate from this machine class: bulk load ~60 MiB/s per job,
      * replay ~5000 changes/s */
-    double estimate = (double)m->raw_bytes / (60.0 * 1048576.0 * jobs) + 1.0;
+    double estimate = (double)raw / (60.0 * 1048576.0 * jobs) + 1.0;
     const cairn_manifest *last = m;
     for (size_t i = 1; i < chain->nsteps; i++) {
         const cairn_manifest *inc = chain->steps[i];
@@ -157,12 +216,15 @@ static json_t *build_plan(const cairn_restore_opts *o, const cairn_chain *chain)
     for (size_t i = 0; i < chain->nsteps; i++)
         json_array_append_new(chain_ids, json_string(chain->steps[i]->id));
     const char *position = chain->stop_position ? chain->stop_position : last->end_position;
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:f}", "backup", last->id, "type",
-                     last->type, "status", last->status, "tag",
+    json_t *units = json_array();
+    for (size_t u = 0; u < c->nunits; u++)
+        json_array_append_new(units, json_string(c->units[u].name));
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:f}", "backup", last->id,
+                     "type", last->type, "status", last->status, "tag",
                      last->tag ? json_string(last->tag) : json_null(), "position",
                      position ? position : "", "chain", chain_ids, "target",
-                     o->target_uri ? json_string(target) : json_null(), "steps", steps,
-                     "estimate_seconds", estimate);
+                     o->target_uri ? json_string(target) : json_null(), "units", units, "steps",
+                     steps, "estimate_seconds", estimate);
 }
 
 int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *err)
@@ -170,7 +232,8 @@ int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *
     restore_ctx c = {.o = o};
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK)
-        *plan = build_plan(o, &c.chain);
+        *plan = build_plan(o, &c);
+    release_units(&c);
     cairn_chain_clear(&c.chain);
     cairn_repo_close(c.repo);
     return rc;
@@ -333,12 +396,13 @@ static int write_progress(restore_ctx *c, const char *phase, const char *positio
 static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, cairn_error *err)
 {
     const cairn_restore_opts *o = c->o;
-    cairn_restore_flags flags = {
-        .no_owner = o->no_owner, .clean = clean, .jobs = o->jobs > 0 ? o->jobs : 2};
+    cairn_restore_flags flags = {.no_owner = o->no_owner,
+                                 .clean = clean,
+                                 .jobs = o->jobs > 0 ? o->jobs : 2,
+                                 .tenants = o->tenants};
     char *dir = NULL, *path = NULL;
     double t = cairn_now();
-    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->m->units, c->m->nunits, &flags,
-                                    err);
+    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->units, c->nunits, &flags, err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
     rc = write_progress(c, "full", c->m->end_position, err);
@@ -361,8 +425,8 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         rc = c->drv->connect(o->target_uri, &conn, err);
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(conn, &c->m->source, err);
-        for (size_t u = 0; rc == CAIRN_OK && u < c->m->nunits; u++)
-            rc = c->drv->restore_sequences(conn, &c->m->units[u], err);
+        for (size_t u = 0; rc == CAIRN_OK && u < c->nunits; u++)
+            rc = c->drv->restore_sequences(conn, &c->units[u], err);
         c->drv->close(conn);
         if (rc == CAIRN_OK && c->m->has_schema)
             rc = c->drv->restore_schema(o->target_uri, path, "post-data", &flags, err);
@@ -494,7 +558,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK) {
         cairn_strlcpy(res->id, c.chain.steps[c.chain.nsteps - 1]->id, sizeof res->id);
-        c.work = cairn_chunk_schedule(c.m->units, c.m->nunits, &c.nwork);
+        c.work = cairn_chunk_schedule(c.units, c.nunits, &c.nwork);
         double t = cairn_now();
         rc = verify_all(&c, err);
         res->t_verify = cairn_now() - t;
@@ -519,8 +583,11 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     }
     res->rows = c.rows;
     res->chunks = c.nwork;
-    res->raw_bytes = c.m ? c.m->raw_bytes : 0;
+    res->raw_bytes = c.m && !c.own_units ? c.m->raw_bytes : 0;
+    for (size_t i = 0; c.own_units && i < c.nwork; i++)
+        res->raw_bytes += c.work[i].chunk->file.raw.bytes;
     res->duration = cairn_now() - t0;
+    release_units(&c);
     free(c.work);
     cairn_chain_clear(&c.chain);
     cairn_repo_close(c.repo);

@@ -219,6 +219,25 @@ static void nontransactional_first(void **state)
         free(objs[i].chunks);
 }
 
+static void tenant_filter_includes_and_excludes(void **state)
+{
+    (void)state;
+    const char *const include[] = {"tenant_*", "acme", NULL};
+    const char *const exclude[] = {"tenant_9*", NULL};
+    cairn_tenant_filter f = {include, exclude};
+    assert_true(cairn_tenant_match(&f, "tenant_01"));
+    assert_true(cairn_tenant_match(&f, "acme"));
+    assert_false(cairn_tenant_match(&f, "tenant_90"));
+    assert_false(cairn_tenant_match(&f, "acme2"));
+    assert_false(cairn_tenant_match(&f, "public"));
+    cairn_tenant_filter none = {NULL, NULL};
+    assert_false(cairn_tenant_match(&none, "tenant_01"));
+    assert_false(cairn_tenant_match(NULL, "tenant_01"));
+    const char *const only[] = {"*", NULL};
+    cairn_tenant_filter all = {only, NULL};
+    assert_true(cairn_tenant_match(&all, "Tenant \"Q\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +252,7 @@ int main(void)
         cmocka_unit_test(sparse_keys_do_not_explode),
         cmocka_unit_test(extreme_and_tiny_key_spans),
         cmocka_unit_test(nontransactional_first),
+        cmocka_unit_test(tenant_filter_includes_and_excludes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
