@@ -50,6 +50,7 @@ synchronous_commit = off
 full_page_writes = off
 shared_buffers = ${CAIRN_PG_SHARED_BUFFERS:-256MB}
 maintenance_work_mem = 256MB
+max_locks_per_transaction = ${CAIRN_PG_MAX_LOCKS:-64}
 max_wal_size = 4GB
 log_min_messages = warning
 CONF

@@ -199,6 +199,27 @@ static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
     return CAIRN_OK;
 }
 
+/* A database the role may not read (it sees its name, not its tables)
+ * fails alone, rather than being backed up as empty. */
+static int denied(MYSQL *my, cairn_unit *u)
+{
+    char *q = my_ident(u->name);
+    char *sql = cairn_xasprintf("SHOW CREATE DATABASE %s", q);
+    free(q);
+    MYSQL_RES *res = NULL;
+    cairn_error e = {0};
+    int rc = my_query(my, sql, &res, &e);
+    free(sql);
+    mysql_free_result(res);
+    unsigned code = mysql_errno(my);
+    if (rc == CAIRN_OK || (code != 1044 && code != 1142 && code != 1227))
+        return 0; /* readable, or another failure the next query reports */
+    free(u->status);
+    u->status = cairn_xstrdup("failed");
+    u->error = cairn_xstrdup(e.message);
+    return 1;
+}
+
 int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
                   cairn_unit **units, size_t *count, cairn_error *err)
 {
@@ -218,6 +239,8 @@ int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tena
         u[i].status = cairn_xstrdup("complete");
         u[i].position = cairn_xstrdup(snap->position);
         (*count)++;
+        if (denied(conn->my, &u[i]))
+            continue;
         if (list_tables(conn->my, &u[i], err) != CAIRN_OK ||
             list_sequences(conn->my, &u[i], err) != CAIRN_OK) {
             for (size_t k = i + 1; k < n; k++)

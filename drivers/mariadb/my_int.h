@@ -41,7 +41,8 @@ int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identit
                      cairn_error *err);
 int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
                   cairn_unit **units, size_t *count, cairn_error *err);
-int my_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
+int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                   size_t nunits, cairn_sink *sink, cairn_error *err);
 int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int my_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,

@@ -153,7 +153,8 @@ static int dump_database(MYSQL *my, const char *db, json_t *out, cairn_error *er
     return CAIRN_OK;
 }
 
-int my_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err)
+int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                   size_t nunits, cairn_sink *sink, cairn_error *err)
 {
     MYSQL *my = NULL;
     if (my_connect(uri, &my, err) != CAIRN_OK)
@@ -165,16 +166,13 @@ int my_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink
                      "sql_quote_show_create = 1",
                      err);
     json_t *dbs = json_array();
-    char **dbnames = NULL;
-    size_t n = 0;
-    if (rc == CAIRN_OK)
-        rc = my_list_databases(my, snap->source.database, &dbnames, &n, err);
-    for (size_t i = 0; rc == CAIRN_OK && i < n; i++) {
+    for (size_t i = 0; rc == CAIRN_OK && i < nunits; i++) {
+        if (units[i].status && strcmp(units[i].status, "failed") == 0)
+            continue;
         json_t *d = json_object();
         json_array_append_new(dbs, d);
-        rc = dump_database(my, dbnames[i], d, err);
+        rc = dump_database(my, units[i].name, d, err);
     }
-    cairn_strv_free(dbnames);
     mysql_close(my);
     if (rc == CAIRN_OK) {
         json_t *doc = json_pack("{s:i, s:s, s:o}", "format", 1, "server",

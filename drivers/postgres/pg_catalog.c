@@ -14,7 +14,9 @@ static const char *const objects_sql =
     "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition, "
     "  COALESCE(pg_catalog.pg_table_size(c.oid), 0), "
     "  COALESCE(pg_catalog.pg_relation_size(c.oid), 0) / "
-    "    pg_catalog.current_setting('block_size')::bigint "
+    "    pg_catalog.current_setting('block_size')::bigint, "
+    "  pg_catalog.has_schema_privilege(n.oid, 'USAGE') "
+    "    AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't' "
     "  AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
@@ -33,7 +35,9 @@ static const char *const columns_sql =
     "ORDER BY a.attrelid, a.attnum";
 
 static const char *const sequences_sql =
-    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+    "SELECT n.nspname, c.relname, pg_catalog.has_schema_privilege(n.oid, 'USAGE') "
+    "  AND pg_catalog.has_sequence_privilege(c.oid, 'SELECT') "
+    "FROM pg_catalog.pg_class c "
     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
     "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
@@ -41,7 +45,39 @@ static const char *const sequences_sql =
     "      AND d.objid = c.oid AND d.deptype = 'e') "
     "ORDER BY n.nspname, c.relname";
 
-static int list_objects(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+/* What the backup's role may not read: one entry per schema, the first
+ * object denied in it, so the unit holding it fails alone. */
+typedef struct {
+    char **schema;
+    char **object;
+    size_t n;
+} denied_list;
+
+static void deny(denied_list *d, PGconn *pg, const char *kind, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->schema[i], schema) == 0)
+            return;
+    d->schema = cairn_xrealloc(d->schema, (d->n + 1) * sizeof *d->schema);
+    d->object = cairn_xrealloc(d->object, (d->n + 1) * sizeof *d->object);
+    char *q = pg_qualified(pg, schema, name);
+    d->schema[d->n] = cairn_xstrdup(schema);
+    d->object[d->n] = cairn_xasprintf("permission denied for %s %s", kind, q);
+    d->n++;
+    free(q);
+}
+
+static void denied_free(denied_list *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->schema[i]);
+        free(d->object[i]);
+    }
+    free(d->schema);
+    free(d->object);
+}
+
+static int list_objects(cairn_conn *conn, cairn_unit *unit, denied_list *denied, cairn_error *err)
 {
     PGresult *res = NULL, *cols = NULL;
     if (pg_query(conn->pg, objects_sql, &res, err) != CAIRN_OK)
@@ -64,6 +100,8 @@ static int list_objects(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
         o->kind = kind == 'm' ? CAIRN_OBJ_MATVIEW : part ? CAIRN_OBJ_PARTITION : CAIRN_OBJ_TABLE;
         o->bytes = strtoull(PQgetvalue(res, i, 5), NULL, 10);
         o->pages = strtoull(PQgetvalue(res, i, 6), NULL, 10);
+        if (denied && PQgetvalue(res, i, 7)[0] != 't')
+            deny(denied, conn->pg, kind == 'm' ? "materialized view" : "table", o->schema, o->name);
         while (ci < ncols && strtoul(PQgetvalue(cols, ci, 0), NULL, 10) < oid)
             ci++;
         int first = ci;
@@ -79,7 +117,7 @@ static int list_objects(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
     return CAIRN_OK;
 }
 
-int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+static int list_sequences(cairn_conn *conn, cairn_unit *unit, denied_list *denied, cairn_error *err)
 {
     PGresult *res = NULL;
     if (pg_query(conn->pg, sequences_sql, &res, err) != CAIRN_OK)
@@ -91,6 +129,10 @@ int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
         cairn_sequence *s = &unit->sequences[unit->nsequences++];
         s->schema = cairn_xstrdup(PQgetvalue(res, i, 0));
         s->name = cairn_xstrdup(PQgetvalue(res, i, 1));
+        if (denied && PQgetvalue(res, i, 2)[0] != 't') {
+            deny(denied, conn->pg, "sequence", s->schema, s->name);
+            continue; /* the unit holding it fails */
+        }
         char *q = pg_qualified(conn->pg, s->schema, s->name);
         char *sql = cairn_xasprintf("SELECT last_value, is_called FROM %s", q);
         PGresult *v = NULL;
@@ -109,6 +151,11 @@ int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
     }
     PQclear(res);
     return CAIRN_OK;
+}
+
+int pg_list_sequences(cairn_conn *conn, cairn_unit *unit, cairn_error *err)
+{
+    return list_sequences(conn, unit, NULL, err);
 }
 
 /* Everything a restore could not rebuild from row changes alone: tables
@@ -257,6 +304,25 @@ static int split_tenants(cairn_conn *conn, const cairn_snapshot *snap,
     return CAIRN_OK;
 }
 
+/* A tenant with something the role may not read fails alone; anything
+ * else unreadable fails the backup. */
+static int fail_denied(cairn_unit *units, size_t count, const denied_list *denied, cairn_error *err)
+{
+    for (size_t i = 0; i < denied->n; i++) {
+        size_t t = 1;
+        while (t < count && strcmp(units[t].name, denied->schema[i]) != 0)
+            t++;
+        if (t == count) {
+            cairn_error_set(err, CAIRN_ERR, "%s", denied->object[i]);
+            return cairn_error_hint(err, "grant the backup's role SELECT on it (and USAGE on its "
+                                         "schema); a tenant schema it cannot read is left out "
+                                         "with exit 3 instead, when --tenant-pattern names it");
+        }
+        cairn_unit_fail(&units[t], denied->object[i]);
+    }
+    return CAIRN_OK;
+}
+
 /* A PostgreSQL backup has one unit for the database the snapshot belongs
  * to, and one per tenant schema the filter matches. */
 int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
@@ -266,12 +332,19 @@ int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tena
     unit_init(u, snap->source.database, "database", snap->position);
     *units = u;
     *count = 1;
-    if (list_objects(conn, u, err) != CAIRN_OK || pg_list_sequences(conn, u, err) != CAIRN_OK ||
-        pg_schema_fingerprint(conn->pg, &u->fingerprint, err) != CAIRN_OK)
-        return err->code;
-    if (tenants && tenants->include &&
-        split_tenants(conn, snap, tenants, units, count, err) != CAIRN_OK)
-        return err->code;
+    denied_list denied = {0};
+    int rc = list_objects(conn, u, &denied, err);
+    if (rc == CAIRN_OK)
+        rc = list_sequences(conn, u, &denied, err);
+    if (rc == CAIRN_OK)
+        rc = pg_schema_fingerprint(conn->pg, &u->fingerprint, err);
+    if (rc == CAIRN_OK && tenants && tenants->include)
+        rc = split_tenants(conn, snap, tenants, units, count, err);
+    if (rc == CAIRN_OK)
+        rc = fail_denied(*units, *count, &denied, err);
+    denied_free(&denied);
+    if (rc != CAIRN_OK)
+        return rc;
     warn_unreplayable(conn->pg);
     PGresult *res = NULL;
     if (pg_query(conn->pg, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", &res, err) ==

@@ -52,7 +52,8 @@ int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, 
                    size_t status_cap, cairn_error *err);
 int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
                   cairn_unit **units, size_t *count, cairn_error *err);
-int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err);
+int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                   size_t nunits, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,

@@ -153,6 +153,27 @@ static int read_end(PGconn *pg, cairn_log_result *res, char **fingerprint, cairn
                            "the schema kept changing while the increment's end was read");
 }
 
+/* A capture up to a given position (a resumed backup's new snapshot): the
+ * marker flushes every commit before it, so decoding sees them all. */
+static int stop_at(PGconn *pg, const char *stop, cairn_log_result *res, cairn_error *err)
+{
+    PGresult *r = NULL;
+    if (pg_exec(pg,
+                "BEGIN; SET LOCAL synchronous_commit = on; "
+                "SELECT pg_catalog.pg_logical_emit_message(true, '" PGD_MARK_PREFIX "', 'end'); "
+                "COMMIT",
+                err) != CAIRN_OK ||
+        pg_query(pg,
+                 "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC', "
+                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+                 &r, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "flushing the log");
+    cairn_strlcpy(res->end, stop, sizeof res->end);
+    cairn_strlcpy(res->end_at, PQgetvalue(r, 0, 0), sizeof res->end_at);
+    PQclear(r);
+    return CAIRN_OK;
+}
+
 /* Tables whose UPDATE/DELETE cannot be replayed, as "schema\tname" lines. */
 static char *unreplayable_tables(PGconn *pg, cairn_error *err)
 {
@@ -296,7 +317,7 @@ int pg_log_capture(const char *uri, const cairn_log_request *req, cairn_sink *si
     if (rc == CAIRN_OK)
         rc = check_slot(pg, req, err);
     if (rc == CAIRN_OK)
-        rc = read_end(pg, res, &u->fingerprint, err);
+        rc = req->stop ? stop_at(pg, req->stop, res, err) : read_end(pg, res, &u->fingerprint, err);
     if (rc == CAIRN_OK) {
         unreplayable = unreplayable_tables(pg, err);
         rc = unreplayable ? CAIRN_OK : err->code;

@@ -38,10 +38,13 @@ static int run_tool(const char *name, const char *uri, const char *const *args,
     if (!conninfo)
         return err->code;
     char *prog = program(name);
-    const char *argv[32];
+    size_t nargs = 0;
+    while (args[nargs])
+        nargs++;
+    const char **argv = cairn_xcalloc(nargs + 5, sizeof *argv);
     size_t n = 0;
     argv[n++] = prog;
-    for (size_t i = 0; args[i] && n < 27; i++)
+    for (size_t i = 0; i < nargs; i++)
         argv[n++] = args[i];
     argv[n++] = "--dbname";
     argv[n++] = conninfo;
@@ -53,17 +56,57 @@ static int run_tool(const char *name, const char *uri, const char *const *args,
     int rc = cairn_child_run(argv, env, out, err);
     wipe(pwenv);
     wipe(password);
+    free(argv);
     free(prog);
     free(conninfo);
     return rc;
 }
 
-int pg_dump_schema(const char *uri, const cairn_snapshot *snap, cairn_sink *sink, cairn_error *err)
+/* A pg_dump pattern that matches name exactly: double-quoted, with
+ * quotes doubled (inside quotes nothing is a wildcard). */
+static char *exact_pattern(const char *option, const char *name)
 {
+    cairn_buf b = {0};
+    cairn_buf_printf(&b, "%s=\"", option);
+    for (const char *p = name; *p; p++)
+        cairn_buf_puts(&b, *p == '"' ? "\"\"" : (char[2]){*p, '\0'});
+    cairn_buf_puts(&b, "\"");
+    return b.data;
+}
+
+/* The whole database but the failed tenants; or, when the units hold no
+ * database unit (a resume), only the tenant schemas given. */
+int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                   size_t nunits, cairn_sink *sink, cairn_error *err)
+{
+    int whole = 0;
+    for (size_t i = 0; i < nunits; i++)
+        whole |= units[i].kind && strcmp(units[i].kind, "database") == 0;
     char *snap_arg = cairn_xasprintf("--snapshot=%s", snap->token);
-    const char *args[] = {"--format=custom",     "--compress=0", snap_arg, "--section=pre-data",
-                          "--section=post-data", "--no-sync",    NULL};
+    size_t nfailed = 0;
+    for (size_t i = 0; i < nunits; i++)
+        nfailed += !whole || (units[i].status && strcmp(units[i].status, "failed") == 0);
+    const char **args = cairn_xcalloc(nfailed + 8, sizeof *args);
+    char **excl = cairn_xcalloc(nfailed + 1, sizeof *excl);
+    size_t n = 0, e = 0;
+    args[n++] = "--format=custom";
+    args[n++] = "--compress=0";
+    args[n++] = snap_arg;
+    args[n++] = "--section=pre-data";
+    args[n++] = "--section=post-data";
+    args[n++] = "--no-sync";
+    for (size_t i = 0; i < nunits; i++) {
+        int failed = units[i].status && strcmp(units[i].status, "failed") == 0;
+        if (whole && failed)
+            args[n++] = excl[e++] = exact_pattern("--exclude-schema", units[i].name);
+        else if (!whole && !failed)
+            args[n++] = excl[e++] = exact_pattern("--schema", units[i].name);
+    }
     int rc = run_tool("pg_dump", uri, args, NULL, sink, err);
+    for (size_t i = 0; i < e; i++)
+        free(excl[i]);
+    free(excl);
+    free(args);
     free(snap_arg);
     if (rc != CAIRN_OK)
         cairn_error_prefix(err, "dumping the schema");

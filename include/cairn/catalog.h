@@ -75,12 +75,14 @@ typedef struct cairn_sequence {
 
 typedef struct cairn_unit {
     char *name;
-    char *kind;        /* "database", or "tenant": a schema (PostgreSQL) or database
-                          (MariaDB) matched by --tenant-pattern */
-    char *position;    /* the unit's snapshot position */
-    char *status;      /* "complete" or "failed" */
-    char *error;       /* NULL unless failed */
-    char *fingerprint; /* digest of the unit's schema at the position, NULL when unknown */
+    char *kind;         /* "database", or "tenant": a schema (PostgreSQL) or database
+                           (MariaDB) matched by --tenant-pattern */
+    char *position;     /* the unit's snapshot position */
+    char *status;       /* "complete" or "failed" */
+    char *error;        /* NULL unless failed */
+    char *fingerprint;  /* digest of the unit's schema at the position, NULL when unknown */
+    int schema_missing; /* failed before the schema dump: the backup's first schema
+                           archive leaves it out */
     cairn_object *objects;
     size_t nobjects;
     cairn_sequence *sequences;
@@ -103,5 +105,8 @@ int cairn_object_kind_parse(const char *s, cairn_object_kind *k);
 void cairn_file_clear(cairn_file *f);
 void cairn_object_clear(cairn_object *o);
 void cairn_unit_clear(cairn_unit *u);
+/* A unit that failed keeps its name, kind, status and error, and drops its
+ * objects and sequences (nothing of it is in the backup). */
+void cairn_unit_fail(cairn_unit *u, const char *error);
 
 #endif

@@ -63,6 +63,8 @@ typedef struct cairn_log_request {
     const char *slot;       /* PostgreSQL: the chain's replication slot */
     const char *start;      /* the parent's end position: the capture starts after it */
     const char *start_gtid; /* MariaDB: the parent's GTID, NULL elsewhere */
+    const char *stop;       /* capture up to this position (a resumed backup's new
+                               snapshot) instead of the current end; NULL: the end */
 } cairn_log_request;
 
 /* What a capture read: the stored log holds every transaction committed
@@ -84,6 +86,13 @@ typedef struct cairn_apply_opts {
     const char *after;         /* skip transactions committed at or before it; NULL: none */
     const char *stop_position; /* apply nothing committed after it; NULL: no limit */
     int64_t stop_time_us;      /* apply nothing committed after it (Unix us); 0: none */
+    /* Units whose changes are not applied (CAIRN_DRIVER_UNIT_FILTER): a
+     * resumed backup's units dumped after the log's changes, or units a
+     * tenant restore leaves alone.  tenant_units names every tenant unit of
+     * the backup, database_unit the unit of everything else.  NULL: none. */
+    const char *const *skip_units;
+    const char *const *tenant_units;
+    const char *database_unit;
 } cairn_apply_opts;
 
 typedef struct cairn_apply_result {
@@ -98,6 +107,8 @@ typedef int (*cairn_log_open)(void *arg, cairn_source **out, cairn_error *err);
 enum {
     CAIRN_DRIVER_SNAPSHOT_SLOT = 1u << 0, /* snapshots carry a log position */
     CAIRN_DRIVER_INCREMENTS = 1u << 1,    /* log capture and replay entries are set */
+    CAIRN_DRIVER_UNIT_FILTER = 1u << 2,   /* log_apply can skip units; capture can stop at a
+                                             position: backup --resume works */
 };
 
 typedef struct cairn_driver {
@@ -119,6 +130,8 @@ typedef struct cairn_driver {
                          cairn_error *err);
     /* List the units (a database each, and a unit per tenant the filter
      * matches) with their objects and sequence values, on a joined conn.
+     * A unit the connection may not read is returned with status "failed",
+     * its error, and no objects (the backup goes on without it).
      * *units is an array the caller frees (each with cairn_unit_clear).
      * Object numbers are assigned by the engine. */
     int (*list_units)(cairn_conn *conn, const cairn_snapshot *snap,
@@ -128,9 +141,10 @@ typedef struct cairn_driver {
      * called once every worker has joined, the schema is dumped and the
      * non-transactional tables are read.  snapshot_close also ends it. */
     void (*snapshot_release)(cairn_snapshot *snap);
-    /* Schema archive of the unit, written to sink. */
-    int (*dump_schema)(const char *uri, const cairn_snapshot *snap, cairn_sink *sink,
-                       cairn_error *err);
+    /* Schema archive of the units, written to sink; units that failed
+     * (status "failed") are left out. */
+    int (*dump_schema)(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                       size_t nunits, cairn_sink *sink, cairn_error *err);
     /* Data of one chunk, written to sink; *rows set to the rows written. */
     int (*dump_chunk)(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                       cairn_sink *sink, uint64_t *rows, cairn_error *err);
@@ -174,6 +188,9 @@ typedef struct cairn_driver {
     int (*progress_write)(cairn_conn *conn, const char *chain, const char *phase,
                           const char *position, cairn_error *err);
     int (*progress_drop)(cairn_conn *conn, cairn_error *err);
+    /* Optional: a tiny query on conn, timed by the engine to see whether the
+     * source slows down while a backup runs (adaptive concurrency). */
+    int (*probe)(cairn_conn *conn, cairn_error *err);
     /* Optional: how much log a replication slot holds back on the server,
      * and its state ("reserved", "extended", "unreserved", "lost", or
      * "missing" when it does not exist). */

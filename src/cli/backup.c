@@ -36,6 +36,16 @@ static const char usage[] =
     "                        restore --tenant; repeatable\n"
     "  --exclude-tenant GLOB names matching GLOB are not tenants (their objects stay in\n"
     "                        the database's unit); repeatable\n"
+    "  --resume ID           complete partial backup ID: dump the units that failed under\n"
+    "                        a new snapshot and bring the others to it through the log\n"
+    "                        (PostgreSQL); running it again does no harm\n"
+    "  --mode M              how the workers run: hybrid (default) fans out and lowers\n"
+    "                        the number of active workers while the source answers a\n"
+    "                        probe query more slowly than before the backup (raising\n"
+    "                        it when it recovers); parallel keeps --jobs workers;\n"
+    "                        sequential dumps unit after unit in one transaction\n"
+    "  --max-latency-increase PCT  hybrid: back off when the probe is more than PCT\n"
+    "                        percent (and 1 ms) slower than its baseline (default 10)\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"
     "  --max-rate SIZE       read at most SIZE bytes per second from the source, all\n"
     "                        workers together (e.g. 50M), to spare a busy server\n"
@@ -55,7 +65,9 @@ static const char usage[] =
     "  cairn backup --source mariadb://backup@db2:3306/ --repo /srv/cairn/db2\n"
     "  cairn backup --type incr --source postgresql://db1/shop --repo /srv/cairn/shop\n"
     "\n"
-    "exit codes: 0 done, 1 error, 2 usage, 4 verification failed, 5 repository locked,\n"
+    "exit codes: 0 done, 1 error, 2 usage, 3 partial (some units failed: the backup was\n"
+    "              written without them, and says which and why), 4 verification\n"
+    "              failed, 5 repository locked,\n"
     "            6 no chain to build an increment on (no backup, a lost slot, a purged\n"
     "              binlog, a schema change the log does not hold)\n";
 
@@ -118,6 +130,17 @@ static json_t *summary_json(const cairn_manifest *m)
                             m->last_commit_at ? json_string(m->last_commit_at) : json_null());
     }
     json_object_set_new(j, "barrier_seconds", json_real(m->barrier_seconds));
+    json_t *failed = json_array();
+    for (size_t u = 0; u < m->nunits; u++)
+        if (m->units[u].status && strcmp(m->units[u].status, "failed") == 0)
+            json_array_append_new(failed, json_pack("{s:s, s:s}", "name", m->units[u].name, "error",
+                                                    m->units[u].error ? m->units[u].error : ""));
+    json_object_set_new(j, "failed_units", failed);
+    if (m->mode)
+        json_object_set_new(j, "concurrency",
+                            json_pack("{s:s, s:i, s:i, s:i}", "mode", m->mode, "changes",
+                                      m->concurrency_changes, "min_workers", m->workers_min,
+                                      "max_workers", m->workers_max));
     return j;
 }
 
@@ -176,6 +199,9 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         {"dry-run", no_argument, NULL, 'n'},
         {"max-rate", required_argument, NULL, 'R'},
         {"tenant-pattern", required_argument, NULL, 'P'},
+        {"resume", required_argument, NULL, 'E'},
+        {"mode", required_argument, NULL, 'M'},
+        {"max-latency-increase", required_argument, NULL, 'L'},
         {"exclude-tenant", required_argument, NULL, 'X'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -184,6 +210,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     int json = 0, opt, incr = 0, full_if_needed = 0, dry_run = 0;
     char *end = NULL;
     size_t ninclude = 0, nexclude = 0;
+    const char *resume = NULL;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -242,6 +269,27 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         case 'P':
             include[ninclude++] = optarg;
             break;
+        case 'E':
+            resume = optarg;
+            break;
+        case 'M':
+            if (strcmp(optarg, "hybrid") == 0)
+                o.mode = CAIRN_MODE_HYBRID;
+            else if (strcmp(optarg, "parallel") == 0)
+                o.mode = CAIRN_MODE_PARALLEL;
+            else if (strcmp(optarg, "sequential") == 0)
+                o.mode = CAIRN_MODE_SEQUENTIAL;
+            else
+                return cli_usage_error(
+                    "backup", "--mode takes sequential, parallel or hybrid, not \"%s\"", optarg);
+            break;
+        case 'L':
+            o.max_latency_increase = strtod(optarg, &end);
+            if (!*optarg || *end || !(o.max_latency_increase >= 1) ||
+                o.max_latency_increase > 10000)
+                return cli_usage_error("backup", "--max-latency-increase takes a percentage from "
+                                                 "1 to 10000, such as 10");
+            break;
         case 'X':
             exclude[nexclude++] = optarg;
             break;
@@ -275,9 +323,14 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         o.tenants.include = include;
         o.tenants.exclude = exclude;
     }
+    if (resume && (incr || ninclude || dry_run))
+        return cli_usage_error("backup", "--resume completes a partial full backup as it was "
+                                         "taken: no --type incr, --tenant-pattern or --dry-run");
     if (dry_run)
         return plan_only(&o, json);
-    int rc = incr ? cairn_incr_run(&o, full_if_needed, &m, &err) : cairn_backup_run(&o, &m, &err);
+    int rc = resume ? cairn_backup_resume(&o, resume, &m, &err)
+             : incr ? cairn_incr_run(&o, full_if_needed, &m, &err)
+                    : cairn_backup_run(&o, &m, &err);
     if (rc != CAIRN_OK)
         return cli_fail(&err);
     json_t *j = summary_json(m);
@@ -294,16 +347,30 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         char raw[32], stored[32];
         cairn_format_bytes(m->raw_bytes, raw, sizeof raw);
         cairn_format_bytes(m->stored_bytes, stored, sizeof stored);
-        printf("backup %s complete: position %s, %lld tables, %lld rows, %s raw, %s stored, "
+        printf("backup %s %s: position %s, %lld tables, %lld rows, %s raw, %s stored, "
                "%.1f s\n",
-               m->id, m->end_position, (long long)json_integer_value(json_object_get(j, "tables")),
+               m->id, m->status, m->end_position,
+               (long long)json_integer_value(json_object_get(j, "tables")),
                (long long)json_integer_value(json_object_get(j, "rows")), raw, stored, m->duration);
         for (size_t i = 0; i < m->nwarnings; i++)
             printf("warning: %s\n", m->warnings[i]);
     }
+    int partial = strcmp(m->status, "partial") == 0;
+    if (partial && !json) {
+        json_t *failed = json_object_get(j, "failed_units");
+        printf("backup %s is PARTIAL: %zu of %zu units failed\n", m->id, json_array_size(failed),
+               m->nunits);
+        for (size_t i = 0; i < json_array_size(failed); i++)
+            printf("  failed unit %s: %s\n",
+                   json_string_value(json_object_get(json_array_get(failed, i), "name")),
+                   json_string_value(json_object_get(json_array_get(failed, i), "error")));
+        printf("fix the cause, then: cairn backup --resume %s (restore --tenant restores the "
+               "complete units meanwhile)\n",
+               m->id);
+    }
     json_decref(j);
     cairn_manifest_free(m);
-    return 0;
+    return partial ? CAIRN_EPARTIAL : 0;
 }
 
 int cairn_cmd_backup(int argc, char **argv)

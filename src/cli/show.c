@@ -58,6 +58,13 @@ static void print_text(const cairn_manifest *m)
            m->started_at ? m->started_at : "-", m->finished_at ? m->finished_at : "-", m->duration,
            m->phase_snapshot, m->phase_parallel, m->phase_sequential);
     printf("size         %s raw, %s stored (%s)\n", raw, stored, m->compression);
+    if (m->mode)
+        printf("workers      %s, %d jobs%s", m->mode, m->jobs, m->concurrency_changes ? "" : "\n");
+    if (m->mode && m->concurrency_changes)
+        printf("; concurrency changed %d times, between %d and %d (probe baseline %.2f ms, "
+               "limit +%.0f%%)\n",
+               m->concurrency_changes, m->workers_min, m->workers_max, m->probe_baseline_ms,
+               m->max_latency_increase);
     if (m->max_rate) {
         char rate[32];
         cairn_format_bytes(m->max_rate, rate, sizeof rate);

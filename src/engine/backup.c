@@ -1,21 +1,19 @@
 /* A full backup.
  *
  * DESIGN: the leader takes the snapshot (driver snapshot_open) and holds
- * it.  A leader connection joins it to list the unit's objects and read its
- * sequences; tables are planned into chunks and ordered largest first.
- * The parallel phase then runs the schema dump (one thread, a child
- * program) beside a pool of workers, each with its own connection that
- * joined the snapshot and recorded what it sees; a worker takes one chunk
- * at a time and streams it into a stored file.  After the pool, the leader
- * releases the snapshot and the sequential phase checks every worker's
- * snapshot and re-reads every file.  Only then is the manifest written:
- * the moment the backup exists.  After that, replication slots of older
- * chains are dropped so they stop pinning WAL.  Any failure before the
+ * it.  A leader connection joins it to list the units, their objects and
+ * sequences.  The parallel phase (backup_dump.c) dumps the schema and the
+ * chunks; a unit that fails there, or could not be read at all, fails
+ * alone and the backup is partial.  After the pool, the leader releases
+ * the snapshot and the sequential phase checks every worker's snapshot
+ * and re-reads every file.  Only then is the manifest written: the moment
+ * the backup exists.  After a complete backup, replication slots of older
+ * chains are dropped so they stop pinning WAL (a partial one keeps them:
+ * it starts no chain until it is resumed).  Any failure before the
  * manifest removes the backup's directory and the slot made for it. */
 #include "engine/backup.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +22,7 @@
 
 #include <openssl/rand.h>
 
-#include "engine/chunk.h"
-#include "engine/files.h"
-#include "engine/pool.h"
+#include "engine/backup_dump.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -36,136 +32,18 @@ typedef struct {
     cairn_repo *repo;
     cairn_snapshot *snap;
     cairn_manifest *m;
-    cairn_work *work;
-    size_t nwork;
-    char **identities; /* one per worker, filled at join */
-    pthread_mutex_t lock;
-    size_t done;
-    /* barrier bookkeeping (under lock) */
-    int jobs, joined, schema_done, released;
-    size_t barrier_left;
     double barrier_start;
-    cairn_rate rate; /* --max-rate, when set */
 } backup_ctx;
 
-typedef struct {
-    cairn_conn *conn;
-} worker_state;
-
-/* Ends the snapshot's barrier once nothing needs it any more: every worker
- * joined, the schema is dumped, the non-transactional tables are read.
- * Called with c->lock held. */
-static void maybe_release(backup_ctx *c)
+const char *cairn_backup_mode_name(cairn_backup_mode mode)
 {
-    if (c->released || !c->drv->snapshot_release || c->joined < c->jobs || !c->schema_done ||
-        c->barrier_left > 0)
-        return;
-    c->drv->snapshot_release(c->snap);
-    c->released = 1;
-    c->m->barrier_seconds = cairn_now() - c->barrier_start;
-    cairn_info("barrier held for %.3f s", c->m->barrier_seconds);
-}
-
-static int worker_init(void *shared, int index, void **state, cairn_error *err)
-{
-    backup_ctx *c = shared;
-    worker_state *w = cairn_xcalloc(1, sizeof *w);
-    char identity[256];
-    if (c->drv->connect(c->o->source_uri, &w->conn, err) != CAIRN_OK ||
-        c->drv->snapshot_join(w->conn, c->snap, identity, sizeof identity, err) != CAIRN_OK) {
-        c->drv->close(w->conn);
-        free(w);
-        return cairn_error_prefix(err, "worker %d", index + 1);
-    }
-    c->identities[index] = cairn_xstrdup(identity);
-    *state = w;
-    pthread_mutex_lock(&c->lock);
-    c->joined++;
-    maybe_release(c);
-    pthread_mutex_unlock(&c->lock);
-    return CAIRN_OK;
-}
-
-static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
-{
-    backup_ctx *c = shared;
-    worker_state *w = state;
-    cairn_work *job = &c->work[item];
-    char path[64];
-    snprintf(path, sizeof path, "data/%06u.%04u%s", job->obj->number, job->chunk->index,
-             c->o->zstd_level != 0 ? ".zst" : "");
-    cairn_writer wr;
-    if (cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, err) != CAIRN_OK)
-        return err->code;
-    if (c->o->max_rate && cairn_writer_limit(&wr, &c->rate, err) != CAIRN_OK) {
-        cairn_writer_abort(&wr);
-        return err->code;
-    }
-    uint64_t rows = 0;
-    if (c->drv->dump_chunk(w->conn, job->obj, job->chunk, wr.top, &rows, err) != CAIRN_OK) {
-        cairn_writer_abort(&wr);
-        return err->code;
-    }
-    if (cairn_writer_close(&wr, &job->chunk->file, err) != CAIRN_OK)
-        return cairn_error_prefix(err, "table %s.%s", job->obj->schema, job->obj->name);
-    job->chunk->rows = rows;
-    pthread_mutex_lock(&c->lock);
-    c->done++;
-    if (job->obj->nontransactional) {
-        c->barrier_left--;
-        maybe_release(c);
-    }
-    cairn_debug("dumped %s.%s chunk %u: %llu rows (%zu/%zu)", job->obj->schema, job->obj->name,
-                job->chunk->index, (unsigned long long)rows, c->done, c->nwork);
-    pthread_mutex_unlock(&c->lock);
-    return CAIRN_OK;
-}
-
-static void worker_done(void *shared, void *state)
-{
-    backup_ctx *c = shared;
-    worker_state *w = state;
-    c->drv->close(w->conn);
-    free(w);
-}
-
-static const cairn_pool_ops backup_pool = {worker_init, worker_run, worker_done};
-
-typedef struct {
-    backup_ctx *c;
-    int rc;
-    cairn_error err;
-} schema_job;
-
-static void *schema_main(void *arg)
-{
-    schema_job *j = arg;
-    backup_ctx *c = j->c;
-    char path[64];
-    snprintf(path, sizeof path, "schema/schema.%s%s", c->drv->schema_suffix,
-             c->o->zstd_level != 0 ? ".zst" : "");
-    cairn_writer wr;
-    j->rc = cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, &j->err);
-    if (j->rc != CAIRN_OK)
-        return NULL;
-    j->rc = c->drv->dump_schema(c->o->source_uri, c->snap, wr.top, &j->err);
-    if (j->rc != CAIRN_OK) {
-        cairn_writer_abort(&wr);
-        return NULL;
-    }
-    j->rc = cairn_writer_close(&wr, &c->m->schema, &j->err);
-    if (j->rc == CAIRN_OK) {
-        c->m->has_schema = 1;
-        pthread_mutex_lock(&c->lock);
-        c->schema_done = 1;
-        maybe_release(c);
-        pthread_mutex_unlock(&c->lock);
-    }
-    return NULL;
+    return mode == CAIRN_MODE_SEQUENTIAL ? "sequential"
+           : mode == CAIRN_MODE_PARALLEL ? "parallel"
+                                         : "hybrid";
 }
 
 /* cairn_<id>_<random>: unique per backup, a valid slot name. */
-static void slot_name(const char *id, char out[64])
+void cairn_backup_slot_name(const char *id, char out[64])
 {
     unsigned char rnd[3] = {0};
     RAND_bytes(rnd, sizeof rnd);
@@ -268,7 +146,9 @@ static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
 
 /* The leader joins the snapshot, lists the units and plans their chunks.
  * Objects are numbered across units: the numbers name the files. */
-static int list_and_plan(backup_ctx *c, cairn_error *err)
+/* The leader joins the snapshot and lists the units; a unit it may not
+ * read has failed already, and the schema dump leaves it out. */
+static int list_units(backup_ctx *c, cairn_error *err)
 {
     cairn_conn *leader = NULL;
     cairn_manifest *m = c->m;
@@ -282,43 +162,59 @@ static int list_and_plan(backup_ctx *c, cairn_error *err)
     if (rc != CAIRN_OK)
         return rc;
     m->snapshot_identity = cairn_xstrdup(c->snap->identity);
-    cairn_chunk_policy policy = {.chunk_bytes = c->o->chunk_bytes};
-    uint32_t number = 0;
     for (size_t u = 0; u < m->nunits; u++)
-        for (size_t i = 0; i < m->units[u].nobjects; i++) {
-            m->units[u].objects[i].number = ++number;
-            cairn_chunk_plan(&m->units[u].objects[i], &policy);
+        if (strcmp(m->units[u].status, "failed") == 0) {
+            m->units[u].schema_missing = 1;
+            cairn_warn("unit %s failed: %s; the other units go on", m->units[u].name,
+                       m->units[u].error ? m->units[u].error : "");
         }
-    c->work = cairn_chunk_schedule(m->units, m->nunits, &c->nwork);
-    for (size_t i = 0; i < c->nwork; i++)
-        c->barrier_left += c->work[i].obj->nontransactional;
     return CAIRN_OK;
 }
 
-static int parallel_phase(backup_ctx *c, int jobs, cairn_error *err)
+/* The units dumped, then settled: partial when some failed, an error when
+ * all did. */
+static int dump(backup_ctx *c, int jobs, cairn_rate *rate, cairn_error *err)
 {
-    c->jobs = jobs;
-    c->identities = cairn_xcalloc((size_t)jobs, sizeof *c->identities);
-    schema_job sj = {.c = c};
-    pthread_t schema_thread;
-    if (pthread_create(&schema_thread, NULL, schema_main, &sj) != 0)
-        return cairn_error_set(err, CAIRN_ERR, "cannot start the schema dump thread");
-    int rc = cairn_pool_run(jobs, c->nwork, &backup_pool, c, err);
-    pthread_join(schema_thread, NULL);
-    if (rc == CAIRN_OK && sj.rc != CAIRN_OK) {
-        *err = sj.err;
-        rc = err->code ? err->code : CAIRN_ERR;
-    }
     cairn_manifest *m = c->m;
-    for (int i = 0; i < jobs; i++)
-        if (c->identities[i]) {
-            m->worker_snapshots =
-                cairn_xrealloc(m->worker_snapshots, (m->nworker_snapshots + 1) * sizeof(char *));
-            m->worker_snapshots[m->nworker_snapshots++] = c->identities[i];
+    char path[64];
+    snprintf(path, sizeof path, "schema/schema.%s%s", c->drv->schema_suffix,
+             c->o->zstd_level != 0 ? ".zst" : "");
+    cairn_dump_job j = {.o = c->o,
+                        .drv = c->drv,
+                        .repo = c->repo,
+                        .snap = c->snap,
+                        .m = m,
+                        .jobs = jobs,
+                        .schema_path = path,
+                        .schema_units = m->units,
+                        .nschema_units = m->nunits,
+                        .schema = &m->schema,
+                        .barrier_start = c->barrier_start,
+                        .rate = c->o->max_rate ? rate : NULL};
+    cairn_error first = {0};
+    j.first_failure = &first;
+    size_t failed = 0;
+    if (cairn_backup_dump(&j, &failed, err) != CAIRN_OK)
+        return err->code;
+    m->has_schema = 1;
+    if (failed == 0)
+        return CAIRN_OK;
+    if (failed == m->nunits) {
+        const cairn_unit *u = &m->units[0];
+        if (first.code) {
+            *err = first; /* the failure itself, with its hint */
+            if (m->nunits > 1)
+                cairn_error_prefix(err, "every unit failed; %s", u->name);
+            return err->code;
         }
-    free(c->identities);
-    c->identities = NULL;
-    return rc;
+        cairn_error_set(err, CAIRN_ERR, "every unit failed; %s: %s", u->name,
+                        u->error ? u->error : "");
+        return cairn_error_hint(err, "fix the cause and take the backup again");
+    }
+    free(m->status);
+    m->status = cairn_xstrdup("partial");
+    cairn_warn("backup is partial: %zu of %zu units failed", failed, m->nunits);
+    return CAIRN_OK;
 }
 
 int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err)
@@ -326,8 +222,8 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     double t0 = cairn_now();
     *out = NULL;
     backup_ctx c = {.o = o};
-    pthread_mutex_init(&c.lock, NULL);
-    cairn_rate_init(&c.rate, o->max_rate ? o->max_rate : 1);
+    cairn_rate rate;
+    cairn_rate_init(&rate, o->max_rate ? o->max_rate : 1);
     cairn_snapshot snap;
     memset(&snap, 0, sizeof snap);
     c.snap = &snap;
@@ -340,7 +236,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         cairn_repo_close(c.repo);
         return err->code;
     }
-    int jobs = o->jobs > 0 ? o->jobs : 2;
+    int jobs = o->mode == CAIRN_MODE_SEQUENTIAL ? 1 : o->jobs > 0 ? o->jobs : 2;
     cairn_manifest *m = cairn_xcalloc(1, sizeof *m);
     c.m = m;
     char id[32], at[32];
@@ -357,9 +253,13 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     m->compression =
         o->zstd_level != 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
     m->max_rate = o->max_rate;
+    if (o->tenants.include) {
+        m->tenant_include = cairn_strv_dup(o->tenants.include);
+        m->tenant_exclude = cairn_strv_dup(o->tenants.exclude);
+    }
 
     char slot[64];
-    slot_name(id, slot);
+    cairn_backup_slot_name(id, slot);
     int rc = record_pending(&c, slot, err);
     int have_snapshot = 0;
     if (rc == CAIRN_OK) {
@@ -371,16 +271,11 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     if (rc == CAIRN_OK)
         cairn_backup_clean_unfinished(c.repo, c.drv, o->source_uri, id);
     if (rc == CAIRN_OK)
-        rc = list_and_plan(&c, err);
+        rc = list_units(&c, err);
     if (rc == CAIRN_OK) {
         m->phase_snapshot = cairn_now() - t0;
-        size_t objects = 0;
-        for (size_t u = 0; u < m->nunits; u++)
-            objects += m->units[u].nobjects;
-        cairn_info("backup %s: snapshot at %s (%s), %zu units, %zu objects in %zu chunks, %d jobs",
-                   id, snap.position, snap.mode, m->nunits, objects, c.nwork, jobs);
         double t1 = cairn_now();
-        rc = parallel_phase(&c, jobs, err);
+        rc = dump(&c, jobs, &rate, err);
         m->phase_parallel = cairn_now() - t1;
     }
     if (have_snapshot)
@@ -400,7 +295,9 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         cairn_error e2 = {0};
         if (cairn_repo_remove_file(c.repo, id, "pending.json", &e2) != CAIRN_OK)
             cairn_debug("%s", e2.message);
-        drop_old_slots(&c);
+        /* a partial backup starts no chain yet: the previous one stays */
+        if (strcmp(m->status, "complete") == 0)
+            drop_old_slots(&c);
         *out = m;
     } else {
         cairn_error e2 = {0};
@@ -411,9 +308,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
                        e2.message);
         cairn_manifest_free(m);
     }
-    free(c.work);
     cairn_repo_close(c.repo);
-    pthread_mutex_destroy(&c.lock);
-    cairn_rate_destroy(&c.rate);
+    cairn_rate_destroy(&rate);
     return rc;
 }

@@ -9,16 +9,26 @@
 #include "repo/manifest.h"
 #include "repo/repo.h"
 
+typedef enum cairn_backup_mode {
+    CAIRN_MODE_HYBRID = 0, /* fan out, and adapt to the source's latency */
+    CAIRN_MODE_PARALLEL,   /* fan out with --jobs workers throughout */
+    CAIRN_MODE_SEQUENTIAL, /* one worker, one transaction, unit after unit */
+} cairn_backup_mode;
+
+const char *cairn_backup_mode_name(cairn_backup_mode mode);
+
 typedef struct cairn_backup_opts {
     const char *source_uri;
     const char *repo_dir;
     int jobs;
     int zstd_level; /* 0: uncompressed; negative: zstd's fast levels */
     const char *tag;
-    uint64_t chunk_bytes; /* 0: default */
-    int long_query_guard; /* seconds; 0: the driver's default */
-    uint64_t max_rate;    /* bytes per second read from the source, all workers; 0: no cap */
+    uint64_t chunk_bytes;        /* 0: default */
+    int long_query_guard;        /* seconds; 0: the driver's default */
+    uint64_t max_rate;           /* bytes per second read from the source, all workers; 0: no cap */
     cairn_tenant_filter tenants; /* --tenant-pattern / --exclude-tenant */
+    cairn_backup_mode mode;
+    double max_latency_increase; /* hybrid: percent; 0: the default (10) */
 } cairn_backup_opts;
 
 /* Runs a full backup.  On success *out is the written manifest (caller
@@ -43,6 +53,17 @@ void cairn_backup_clean_unfinished(cairn_repo *repo, const cairn_driver *drv, co
  * instead (*out says which). */
 int cairn_incr_run(const cairn_backup_opts *o, int full_if_needed, cairn_manifest **out,
                    cairn_error *err);
+
+/* backup --resume (resume.c): the failed units of partial backup id dumped
+ * again under a new snapshot, the others brought to it through the log;
+ * the same backup, completed.  A complete backup is left as it is.  On
+ * success *out is the manifest (status "partial" when units failed
+ * again). */
+int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manifest **out,
+                        cairn_error *err);
+
+/* A replication slot name for backup id: cairn_<id>_<random>. */
+void cairn_backup_slot_name(const char *id, char out[64]);
 
 /* The sequential phase (backup_check.c): every worker saw the leader's
  * snapshot; every stored file reads back with its checksum. */

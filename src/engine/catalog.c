@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cairn/catalog.h"
+#include "util/text.h"
 
 static const char *const kind_names[] = {"table", "partition", "matview"};
 
@@ -61,6 +62,24 @@ void cairn_unit_clear(cairn_unit *u)
     }
     free(u->sequences);
     memset(u, 0, sizeof *u);
+}
+
+void cairn_unit_fail(cairn_unit *u, const char *error)
+{
+    for (size_t i = 0; i < u->nobjects; i++)
+        cairn_object_clear(&u->objects[i]);
+    u->nobjects = 0;
+    for (size_t i = 0; i < u->nsequences; i++) {
+        free(u->sequences[i].schema);
+        free(u->sequences[i].name);
+    }
+    u->nsequences = 0;
+    free(u->status);
+    u->status = cairn_xstrdup("failed");
+    if (error) {
+        free(u->error);
+        u->error = cairn_xstrdup(error);
+    }
 }
 
 int cairn_tenant_match(const cairn_tenant_filter *f, const char *name)

@@ -191,9 +191,26 @@ static int plan_to(cairn_chain *c, const cairn_driver *drv, const char *pos, int
     }
 }
 
+/* Why a partial backup cannot be restored whole, naming its failed units. */
+static int partial_error(const cairn_manifest *m, cairn_error *err)
+{
+    cairn_buf names = {0};
+    size_t n = 0;
+    for (size_t u = 0; u < m->nunits; u++)
+        if (strcmp(m->units[u].status, "failed") == 0 && n++ < 5)
+            cairn_buf_printf(&names, "%s%s", n > 1 ? ", " : "", m->units[u].name);
+    cairn_error_set(err, CAIRN_ENOCHAIN, "backup %s is partial: %zu units failed (%s%s)", m->id, n,
+                    names.data ? names.data : "", n > 5 ? ", ..." : "");
+    free(names.data);
+    return cairn_error_hint(err,
+                            "complete it with cairn backup --resume %s, or restore its "
+                            "complete units alone with --tenant NAME",
+                            m->id);
+}
+
 int cairn_chain_plan(cairn_repo *r, const cairn_driver *drv, const char *backup,
-                     const char *to_position, const char *to_time, cairn_chain *out,
-                     cairn_error *err)
+                     const char *to_position, const char *to_time, int allow_partial,
+                     cairn_chain *out, cairn_error *err)
 {
     memset(out, 0, sizeof *out);
     if (to_position && to_time)
@@ -236,7 +253,14 @@ int cairn_chain_plan(cairn_repo *r, const cairn_driver *drv, const char *backup,
     }
     cairn_manifest *target = by_id(out, chosen->id);
     int complete = usable(chosen);
+    int partial = strcmp(chosen->status, "partial") == 0 && strcmp(chosen->type, "full") == 0;
     cairn_manifest_free(chosen);
+    if (target && partial && allow_partial) {
+        push(out, target);
+        return CAIRN_OK;
+    }
+    if (target && partial)
+        return partial_error(target, err);
     if (!target || !complete) {
         cairn_error_set(err, CAIRN_ENOCHAIN, "backup %s is not complete", backup);
         return cairn_error_hint(err, "choose a complete backup (cairn list)");

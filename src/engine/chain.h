@@ -28,10 +28,12 @@ typedef struct cairn_chain {
 } cairn_chain;
 
 /* backup: id, tag or "latest" (NULL: latest); to_position / to_time: at
- * most one, and not with a backup other than latest. */
+ * most one, and not with a backup other than latest.  A partial full
+ * backup named by id or tag is a chain of its own only with allow_partial
+ * (a restore of some of its units). */
 int cairn_chain_plan(cairn_repo *r, const cairn_driver *drv, const char *backup,
-                     const char *to_position, const char *to_time, cairn_chain *out,
-                     cairn_error *err);
+                     const char *to_position, const char *to_time, int allow_partial,
+                     cairn_chain *out, cairn_error *err);
 void cairn_chain_clear(cairn_chain *c);
 
 #endif

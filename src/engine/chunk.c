@@ -110,6 +110,7 @@ cairn_work *cairn_chunk_schedule(cairn_unit *units, size_t nunits, size_t *count
             for (size_t c = 0; c < o->nchunks; c++) {
                 w[k].obj = o;
                 w[k].chunk = &o->chunks[c];
+                w[k].unit = u;
                 w[k].weight = o->nchunks ? o->bytes / o->nchunks : o->bytes;
                 k++;
             }

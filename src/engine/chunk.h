@@ -24,7 +24,9 @@ void cairn_chunk_plan(cairn_object *obj, const cairn_chunk_policy *policy);
 typedef struct cairn_work {
     cairn_object *obj;
     cairn_chunk *chunk;
+    size_t unit;     /* index of the object's unit in the array scheduled */
     uint64_t weight; /* estimated bytes */
+    int attempts;    /* backup: how often it was tried */
 } cairn_work;
 
 /* Every chunk of the unit: non-transactional tables first (they are dumped

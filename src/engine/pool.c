@@ -3,13 +3,17 @@
  * DESIGN: one mutex guards the next-item index, the stop flag and the
  * first error.  Workers loop: take the next index under the lock (or stop),
  * run it without the lock, and on failure record the error and set stop.
- * No item is run twice or skipped unless the pool is stopping.  Ownership:
+ * No item is run twice or skipped unless the pool is stopping.  A worker
+ * that retires hands its item back (a small stack taken before the next
+ * index), so a live worker runs it.  Ownership:
  * the pool owns nothing but its threads; item data belongs to the caller,
  * and each item is touched by the one worker that took it. */
 #include "engine/pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "util/interrupt.h"
 #include "util/text.h"
@@ -17,11 +21,14 @@
 typedef struct {
     pthread_mutex_t lock;
     size_t next, items;
+    size_t *returned; /* items handed back by retiring workers */
+    size_t nreturned;
     int stop;
     int failed;
     cairn_error first;
     const cairn_pool_ops *ops;
     void *shared;
+    const _Atomic int *limit; /* NULL: every worker */
 } pool;
 
 typedef struct {
@@ -51,12 +58,21 @@ static void *worker_main(void *arg)
         return NULL;
     }
     for (;;) {
+        /* a worker above the limit waits, its connection open */
+        while (p->limit && w->index >= atomic_load(p->limit) && !cairn_interrupted()) {
+            pthread_mutex_lock(&p->lock);
+            int over = p->stop || (p->next >= p->items && p->nreturned == 0);
+            pthread_mutex_unlock(&p->lock);
+            if (over)
+                break;
+            usleep(20000);
+        }
         pthread_mutex_lock(&p->lock);
-        if (p->stop || p->next >= p->items) {
+        if (p->stop || (p->next >= p->items && p->nreturned == 0)) {
             pthread_mutex_unlock(&p->lock);
             break;
         }
-        size_t item = p->next++;
+        size_t item = p->nreturned ? p->returned[--p->nreturned] : p->next++;
         pthread_mutex_unlock(&p->lock);
         if (cairn_interrupted()) {
             cairn_error_set(&e, CAIRN_ERR, "interrupted by signal %d", cairn_interrupted());
@@ -64,7 +80,14 @@ static void *worker_main(void *arg)
             break;
         }
         cairn_error_clear(&e);
-        if (p->ops->run(p->shared, state, item, &e) != CAIRN_OK) {
+        int rc = p->ops->run(p->shared, state, item, &e);
+        if (rc == CAIRN_POOL_RETIRE) {
+            pthread_mutex_lock(&p->lock);
+            p->returned[p->nreturned++] = item;
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        if (rc != CAIRN_OK) {
             record(p, &e);
             break;
         }
@@ -77,9 +100,16 @@ static void *worker_main(void *arg)
 int cairn_pool_run(int workers, size_t items, const cairn_pool_ops *ops, void *shared,
                    cairn_error *err)
 {
+    return cairn_pool_run_limited(workers, items, ops, shared, NULL, err);
+}
+
+int cairn_pool_run_limited(int workers, size_t items, const cairn_pool_ops *ops, void *shared,
+                           const _Atomic int *limit, cairn_error *err)
+{
     if (workers < 1)
         workers = 1;
-    pool p = {.items = items, .ops = ops, .shared = shared};
+    pool p = {.items = items, .ops = ops, .shared = shared, .limit = limit};
+    p.returned = cairn_xcalloc((size_t)workers, sizeof *p.returned); /* one per worker at most */
     pthread_mutex_init(&p.lock, NULL);
     pthread_t *threads = cairn_xcalloc((size_t)workers, sizeof *threads);
     worker_arg *args = cairn_xcalloc((size_t)workers, sizeof *args);
@@ -99,6 +129,7 @@ int cairn_pool_run(int workers, size_t items, const cairn_pool_ops *ops, void *s
         pthread_join(threads[i], NULL);
     free(threads);
     free(args);
+    free(p.returned);
     pthread_mutex_destroy(&p.lock);
     if (p.failed) {
         *err = p.first;

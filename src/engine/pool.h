@@ -8,9 +8,16 @@
 #ifndef CAIRN_POOL_H
 #define CAIRN_POOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "cairn/error.h"
+
+/* Returned by run when the worker cannot go on (its connection is lost and
+ * cannot be made again): the item goes back to the pool for another worker,
+ * and this worker ends without an error.  Items that no worker is left to
+ * take stay undone; the caller finds them by its own bookkeeping. */
+#define CAIRN_POOL_RETIRE (-2)
 
 typedef struct cairn_pool_ops {
     /* Per worker; *state is passed to run and done.  May be NULL. */
@@ -24,5 +31,11 @@ typedef struct cairn_pool_ops {
  * the first error, copied to *err. */
 int cairn_pool_run(int workers, size_t items, const cairn_pool_ops *ops, void *shared,
                    cairn_error *err);
+
+/* The same, with at most *limit workers taking items at a time (read
+ * before each item; the others wait, connected, until it rises or the
+ * items run out).  limit may change while the pool runs. */
+int cairn_pool_run_limited(int workers, size_t items, const cairn_pool_ops *ops, void *shared,
+                           const _Atomic int *limit, cairn_error *err);
 
 #endif

@@ -81,6 +81,14 @@ static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error
                                     "--tenant-pattern",
                                     m->id);
         }
+        if (strcmp(m->units[u].status, "complete") != 0) {
+            cairn_error_set(err, CAIRN_ENOCHAIN, "unit \"%s\" failed in backup %s: %s", *t, m->id,
+                            m->units[u].error ? m->units[u].error : "no reason recorded");
+            return cairn_error_hint(err,
+                                    "complete the backup with cairn backup --resume %s, or "
+                                    "restore that tenant from an older backup",
+                                    m->id);
+        }
     }
     c->units = cairn_xcalloc(m->nunits, sizeof *c->units);
     c->own_units = 1;
@@ -110,8 +118,8 @@ static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
         if (!c->drv)
             return err->code;
     }
-    if (cairn_chain_plan(c->repo, c->drv, o->backup, o->to_position, o->to_time, &c->chain, err) !=
-        CAIRN_OK)
+    if (cairn_chain_plan(c->repo, c->drv, o->backup, o->to_position, o->to_time, o->tenants != NULL,
+                         &c->chain, err) != CAIRN_OK)
         return err->code;
     c->m = c->chain.steps[0];
     if (c->drv && strcmp(c->drv->name, c->m->driver) != 0) {
@@ -248,6 +256,13 @@ static int verify_all(restore_ctx *c, cairn_error *err)
         if (cairn_file_check(c->repo, c->m->id, &w->chunk->file, 0, err) != CAIRN_OK)
             return cairn_error_prefix(err, "table %s.%s", w->obj->schema, w->obj->name);
     }
+    for (size_t i = 0; i < c->m->nresumes; i++) {
+        const cairn_resume *r = &c->m->resumes[i];
+        if ((r->has_schema &&
+             cairn_file_check(c->repo, c->m->id, &r->schema, 0, err) != CAIRN_OK) ||
+            cairn_file_check(c->repo, c->m->id, &r->log, 0, err) != CAIRN_OK)
+            return cairn_error_prefix(err, "resume %zu", i + 1);
+    }
     for (size_t i = 1; i < c->chain.nsteps; i++) {
         cairn_manifest *inc = c->chain.steps[i];
         for (size_t k = 0; k < inc->nlogs; k++)
@@ -257,20 +272,22 @@ static int verify_all(restore_ctx *c, cairn_error *err)
     return CAIRN_OK;
 }
 
-/* Copies the schema archive, decompressed and checked, to a private
- * temporary file for pg_restore.  *dir and *path are freed by the caller
- * after removing them. */
-static int materialize_schema(restore_ctx *c, char **dir, char **path, cairn_error *err)
+/* Copies a schema archive, decompressed and checked, into a private
+ * temporary directory for the driver's restore tool: *dir is made when
+ * NULL; *path is freed by the caller after removing it. */
+static int materialize_schema(restore_ctx *c, const cairn_file *file, const char *name, char **dir,
+                              char **path, cairn_error *err)
 {
-    *dir = cairn_temp_dir("restore", err);
+    if (!*dir)
+        *dir = cairn_temp_dir("restore", err);
     if (!*dir)
         return err->code;
-    *path = cairn_xasprintf("%s/schema.archive", *dir);
+    *path = cairn_xasprintf("%s/%s", *dir, name);
     FILE *f = fopen(*path, "wxe");
     if (!f)
         return cairn_error_errno(err, errno, "cannot create %s", *path);
     cairn_source *src = NULL;
-    int rc = cairn_reader_open(c->repo, c->m->id, &c->m->schema, 1, &src, err);
+    int rc = cairn_reader_open(c->repo, c->m->id, file, 1, &src, err);
     if (rc == CAIRN_OK) {
         char *buf = cairn_xmalloc(1 << 17);
         ssize_t n;
@@ -289,6 +306,92 @@ static int materialize_schema(restore_ctx *c, char **dir, char **path, cairn_err
     if (fclose(f) != 0 && rc == CAIRN_OK)
         rc = cairn_error_errno(err, errno, "cannot write %s", *path);
     return rc;
+}
+
+/* The schema archives: the backup's own, then one per resume that dumped
+ * units the first left out.  tenants: what each archive restores (NULL:
+ * all it holds), NULL-terminated; built for a tenant restore. */
+typedef struct {
+    char *path;
+    char **tenants;
+} archive;
+
+static int in_names(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* For a tenant restore, the selected units this archive holds: the first
+ * holds those not schema_missing, a resume's its schema_units. */
+static char **archive_tenants(const restore_ctx *c, const cairn_resume *r)
+{
+    char **out = cairn_xcalloc(c->nunits + 1, sizeof *out);
+    size_t n = 0;
+    for (size_t u = 0; u < c->nunits; u++) {
+        const cairn_unit *un = &c->units[u];
+        int holds = r ? in_names(r->schema_units, r->nschema_units, un->name) : !un->schema_missing;
+        if (holds)
+            out[n++] = cairn_xstrdup(un->name);
+    }
+    return out;
+}
+
+static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    *out = cairn_xcalloc(m->nresumes + 1, sizeof **out);
+    *n = 0;
+    int rc = CAIRN_OK;
+    if (m->has_schema) {
+        archive *a = &(*out)[(*n)++];
+        rc = materialize_schema(c, &m->schema, "schema.archive", dir, &a->path, err);
+        if (c->own_units)
+            a->tenants = archive_tenants(c, NULL);
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < m->nresumes; i++) {
+        const cairn_resume *r = &m->resumes[i];
+        if (!r->has_schema)
+            continue;
+        archive *a = &(*out)[(*n)++];
+        char name[48];
+        snprintf(name, sizeof name, "resume-%zu.archive", i + 1);
+        rc = materialize_schema(c, &r->schema, name, dir, &a->path, err);
+        a->tenants = c->own_units ? archive_tenants(c, r)
+                                  : cairn_strv_dup((const char *const *)r->schema_units);
+    }
+    return rc;
+}
+
+static int restore_archives(restore_ctx *c, const archive *a, size_t n, const char *section,
+                            const cairn_restore_flags *base, cairn_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        cairn_restore_flags flags = *base;
+        flags.tenants = (const char *const *)a[i].tenants;
+        if (flags.tenants && !flags.tenants[0])
+            continue; /* none of the units restored is in this archive */
+        int rc = c->drv->restore_schema(c->o->target_uri, a[i].path, section, &flags, err);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static void archives_free(archive *a, size_t n, char *dir)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].path)
+            unlink(a[i].path);
+        free(a[i].path);
+        cairn_strv_free(a[i].tenants);
+    }
+    free(a);
+    if (dir)
+        rmdir(dir);
+    free(dir);
 }
 
 static int load_init(void *shared, int index, void **state, cairn_error *err)
@@ -376,7 +479,8 @@ static void mark_incomplete(cairn_error *err, int resumable)
  * increments, on a driver that replays them. */
 static int keeps_progress(const restore_ctx *c)
 {
-    return c->chain.nsteps > 1 && (c->drv->features & CAIRN_DRIVER_INCREMENTS);
+    return (c->chain.nsteps > 1 || c->m->nresumes > 0) &&
+           (c->drv->features & CAIRN_DRIVER_INCREMENTS);
 }
 
 static int write_progress(restore_ctx *c, const char *phase, const char *position, cairn_error *err)
@@ -400,16 +504,18 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
                                  .clean = clean,
                                  .jobs = o->jobs > 0 ? o->jobs : 2,
                                  .tenants = o->tenants};
-    char *dir = NULL, *path = NULL;
+    char *dir = NULL;
+    archive *arch = NULL;
+    size_t narch = 0;
     double t = cairn_now();
     int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->units, c->nunits, &flags, err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
     rc = write_progress(c, "full", c->m->end_position, err);
-    if (rc == CAIRN_OK && c->m->has_schema)
-        rc = materialize_schema(c, &dir, &path, err);
-    if (rc == CAIRN_OK && c->m->has_schema)
-        rc = c->drv->restore_schema(o->target_uri, path, "pre-data", &flags, err);
+    if (rc == CAIRN_OK)
+        rc = materialize_all(c, &dir, &arch, &narch, err);
+    if (rc == CAIRN_OK)
+        rc = restore_archives(c, arch, narch, "pre-data", &flags, err);
     if (rc == CAIRN_OK && cairn_fault("restore-kill-after-schema"))
         kill(getpid(), SIGKILL); /* tests: a restore killed while loading the full backup */
     res->t_schema = cairn_now() - t;
@@ -428,18 +534,15 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         for (size_t u = 0; rc == CAIRN_OK && u < c->nunits; u++)
             rc = c->drv->restore_sequences(conn, &c->units[u], err);
         c->drv->close(conn);
-        if (rc == CAIRN_OK && c->m->has_schema)
-            rc = c->drv->restore_schema(o->target_uri, path, "post-data", &flags, err);
         if (rc == CAIRN_OK)
-            rc = write_progress(c, "log", c->m->end_position, err);
+            rc = restore_archives(c, arch, narch, "post-data", &flags, err);
+        /* the log from the units' earliest position: a resumed backup's
+         * units dumped before its end catch up from there */
+        if (rc == CAIRN_OK)
+            rc = write_progress(c, "log", c->m->start_position, err);
         res->t_post = cairn_now() - t;
     }
-    if (path)
-        unlink(path);
-    if (dir)
-        rmdir(dir);
-    free(path);
-    free(dir);
+    archives_free(arch, narch, dir);
     if (rc != CAIRN_OK)
         mark_incomplete(err, keeps_progress(c));
     return rc;
@@ -460,6 +563,85 @@ static int open_log(void *arg, cairn_source **out, cairn_error *err)
 /* Replays every increment after the full backup, in order, from after
  * `after` (a resumed restore) up to the chain's stop; then sets the
  * sequences from the last increment and removes the progress record. */
+/* The units a catch-up log must leave alone: those restored at or after
+ * its end (dumped again by that resume or a later one), failed ones, and
+ * with --tenant those not restored.  NULL-terminated names, borrowed. */
+static const char **catchup_skips(restore_ctx *c, const cairn_resume *r, size_t *applied,
+                                  cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    const char **skip = cairn_xcalloc(m->nunits + 1, sizeof *skip);
+    size_t n = 0;
+    *applied = 0;
+    for (size_t u = 0; u < m->nunits; u++) {
+        const cairn_unit *un = &m->units[u];
+        int selected = 0, cmp = 1;
+        for (size_t k = 0; k < c->nunits; k++)
+            selected |= strcmp(c->units[k].name, un->name) == 0;
+        if (selected && strcmp(un->status, "complete") == 0 && un->position &&
+            c->drv->position_cmp(un->position, r->position, &cmp, err) != CAIRN_OK) {
+            free(skip);
+            return NULL;
+        }
+        if (cmp >= 0)
+            skip[n++] = un->name;
+        else
+            (*applied)++;
+    }
+    return skip;
+}
+
+/* Brings the units a resumed backup dumped before its end to that end:
+ * each resume's log, in order, for the units still behind it. */
+static int apply_catchup(restore_ctx *c, cairn_conn *conn, char *position, size_t cap,
+                         cairn_restore_result *res, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    const char **tenants = cairn_xcalloc(m->nunits + 1, sizeof *tenants);
+    const char *database = NULL;
+    size_t nt = 0;
+    for (size_t u = 0; u < m->nunits; u++) {
+        if (m->units[u].kind && strcmp(m->units[u].kind, "tenant") == 0)
+            tenants[nt++] = m->units[u].name;
+        else if (!database)
+            database = m->units[u].name;
+    }
+    int rc = CAIRN_OK;
+    for (size_t k = 0; rc == CAIRN_OK && k < m->nresumes; k++) {
+        const cairn_resume *r = &m->resumes[k];
+        int cmp = 0;
+        if ((rc = c->drv->position_cmp(r->position, position, &cmp, err)) != CAIRN_OK)
+            break;
+        size_t applied = 0;
+        const char **skip = cmp > 0 ? catchup_skips(c, r, &applied, err) : NULL;
+        if (cmp > 0 && !skip) {
+            rc = err->code;
+            break;
+        }
+        if (cmp > 0 && applied > 0) {
+            cairn_info("bringing %zu units to %s through the log of resume %zu", applied,
+                       r->position, k + 1);
+            cairn_apply_opts ao = {.after = position,
+                                   .skip_units = skip,
+                                   .tenant_units = tenants,
+                                   .database_unit = database};
+            cairn_apply_result ar;
+            memset(&ar, 0, sizeof ar);
+            log_file lf = {c->repo, m, &r->log};
+            rc = c->drv->log_apply(conn, &m->source, open_log, &lf, &ao, &ar, err);
+            if (rc != CAIRN_OK)
+                cairn_error_prefix(err, "the log of resume %zu", k + 1);
+            res->transactions += ar.transactions;
+            res->changes += ar.changes;
+            if (ar.last_position[0])
+                cairn_strlcpy(position, ar.last_position, cap);
+        }
+        free(skip);
+    }
+    free(tenants);
+    return rc;
+}
+
 static int apply_increments(restore_ctx *c, const char *after, cairn_restore_result *res,
                             cairn_error *err)
 {
@@ -467,7 +649,9 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
     int rc = c->drv->connect(c->o->target_uri, &conn, err);
     const cairn_manifest *last = c->m;
     char position[64];
-    cairn_strlcpy(position, after ? after : c->m->end_position, sizeof position);
+    cairn_strlcpy(position, after ? after : c->m->start_position, sizeof position);
+    if (rc == CAIRN_OK && c->m->nresumes)
+        rc = apply_catchup(c, conn, position, sizeof position, res, err);
     for (size_t i = 1; rc == CAIRN_OK && i < c->chain.nsteps; i++) {
         const cairn_manifest *inc = c->chain.steps[i];
         int is_last = i + 1 == c->chain.nsteps;
@@ -576,7 +760,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
         cairn_strlcpy(res->position, c.m->end_position, sizeof res->position);
     }
     res->resumed = resume[0] != '\0';
-    if (rc == CAIRN_OK && c.chain.nsteps > 1) {
+    if (rc == CAIRN_OK && keeps_progress(&c)) {
         double t = cairn_now();
         rc = apply_increments(&c, load_full ? NULL : resume, res, err);
         res->t_log = cairn_now() - t;

@@ -16,9 +16,9 @@ typedef struct cairn_restore_opts {
     int jobs;
     int dry_run;
     int no_owner;
-    int clean;               /* replace a target that is not empty */
-    const char *to_position; /* stop after the last commit at or before it */
-    const char *to_time;     /* stop after the last commit at or before it */
+    int clean;                  /* replace a target that is not empty */
+    const char *to_position;    /* stop after the last commit at or before it */
+    const char *to_time;        /* stop after the last commit at or before it */
     const char *const *tenants; /* restore these units alone, NULL-terminated; NULL: all */
 } cairn_restore_opts;
 

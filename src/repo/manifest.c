@@ -71,11 +71,39 @@ static json_t *unit_json(const cairn_unit *u)
         json_array_append_new(seqs, json_pack("{s:s, s:s, s:s, s:b}", "schema", s->schema, "name",
                                               s->name, "last_value", v, "is_called", s->is_called));
     }
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "name", u->name, "kind",
-                     u->kind ? u->kind : "database", "position", str_or_null(u->position), "status",
-                     u->status ? u->status : "complete", "error", str_or_null(u->error),
-                     "fingerprint", str_or_null(u->fingerprint), "objects", objs, "sequences",
-                     seqs);
+    json_t *j =
+        json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "name", u->name, "kind",
+                  u->kind ? u->kind : "database", "position", str_or_null(u->position), "status",
+                  u->status ? u->status : "complete", "error", str_or_null(u->error), "fingerprint",
+                  str_or_null(u->fingerprint), "objects", objs, "sequences", seqs);
+    if (u->schema_missing)
+        json_object_set_new(j, "schema_missing", json_true());
+    return j;
+}
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+static json_t *resume_json(const cairn_resume *r)
+{
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "position", r->position, "gtid",
+                     str_or_null(r->gtid), "finished_at", str_or_null(r->finished_at), "units",
+                     strv_json(r->units, r->nunits), "schema_units",
+                     strv_json(r->schema_units, r->nschema_units), "log", file_json(&r->log),
+                     "schema", r->has_schema ? file_json(&r->schema) : json_null());
 }
 
 json_t *cairn_manifest_to_json(const cairn_manifest *m)
@@ -122,6 +150,13 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
     if (m->max_rate)
         json_object_set_new(root, "max_rate", json_integer((json_int_t)m->max_rate));
     json_object_set_new(root, "jobs", json_integer(m->jobs));
+    if (m->mode)
+        json_object_set_new(root, "concurrency",
+                            json_pack("{s:s, s:i, s:i, s:i, s:f, s:f}", "mode", m->mode, "changes",
+                                      m->concurrency_changes, "min_workers", m->workers_min,
+                                      "max_workers", m->workers_max, "probe_baseline_ms",
+                                      m->probe_baseline_ms, "max_latency_increase_pct",
+                                      m->max_latency_increase));
     json_object_set_new(root, "duration_seconds", json_real(m->duration));
     json_object_set_new(root, "phases",
                         json_pack("{s:f, s:f, s:f}", "snapshot", m->phase_snapshot, "parallel",
@@ -133,6 +168,18 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
     for (size_t i = 0; i < m->nunits; i++)
         json_array_append_new(units, unit_json(&m->units[i]));
     json_object_set_new(root, "units", units);
+    if (m->tenant_include)
+        json_object_set_new(root, "tenants",
+                            json_pack("{s:o, s:o}", "include",
+                                      strv_json(m->tenant_include, strv_len(m->tenant_include)),
+                                      "exclude",
+                                      strv_json(m->tenant_exclude, strv_len(m->tenant_exclude))));
+    if (m->nresumes) {
+        json_t *rs = json_array();
+        for (size_t i = 0; i < m->nresumes; i++)
+            json_array_append_new(rs, resume_json(&m->resumes[i]));
+        json_object_set_new(root, "resumes", rs);
+    }
     json_t *warnings = json_array();
     for (size_t i = 0; i < m->nwarnings; i++)
         json_array_append_new(warnings, json_string(m->warnings[i]));
@@ -180,6 +227,12 @@ int cairn_manifest_each_file(cairn_manifest *m, cairn_file_visit fn, void *arg)
     for (size_t i = 0; i < m->nlogs; i++)
         if ((rc = fn(&m->logs[i], NULL, arg)) != 0)
             return rc;
+    for (size_t i = 0; i < m->nresumes; i++) {
+        if (m->resumes[i].has_schema && (rc = fn(&m->resumes[i].schema, NULL, arg)) != 0)
+            return rc;
+        if ((rc = fn(&m->resumes[i].log, NULL, arg)) != 0)
+            return rc;
+    }
     for (size_t u = 0; u < m->nunits; u++)
         for (size_t o = 0; o < m->units[u].nobjects; o++) {
             cairn_object *obj = &m->units[u].objects[o];
@@ -212,6 +265,18 @@ static void strv_free_n(char **v, size_t n)
     free(v);
 }
 
+void cairn_resume_clear(cairn_resume *r)
+{
+    free(r->position);
+    free(r->gtid);
+    free(r->finished_at);
+    strv_free_n(r->units, r->nunits);
+    strv_free_n(r->schema_units, r->nschema_units);
+    cairn_file_clear(&r->log);
+    cairn_file_clear(&r->schema);
+    memset(r, 0, sizeof *r);
+}
+
 void cairn_manifest_clear(cairn_manifest *m)
 {
     free(m->id);
@@ -236,10 +301,16 @@ void cairn_manifest_clear(cairn_manifest *m)
     free(m->snapshot_identity);
     strv_free_n(m->worker_snapshots, m->nworker_snapshots);
     free(m->compression);
+    free(m->mode);
     cairn_file_clear(&m->schema);
     for (size_t i = 0; i < m->nunits; i++)
         cairn_unit_clear(&m->units[i]);
     free(m->units);
+    strv_free_n(m->tenant_include, strv_len(m->tenant_include));
+    strv_free_n(m->tenant_exclude, strv_len(m->tenant_exclude));
+    for (size_t i = 0; i < m->nresumes; i++)
+        cairn_resume_clear(&m->resumes[i]);
+    free(m->resumes);
     strv_free_n(m->warnings, m->nwarnings);
     memset(m, 0, sizeof *m);
 }

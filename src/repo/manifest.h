@@ -17,6 +17,24 @@
 
 #define CAIRN_MANIFEST_FORMAT 1
 
+/* One run of backup --resume on a partial full backup: the units that had
+ * failed, dumped again under a new snapshot at position; the log from the
+ * backup's previous end (exclusive) to position, which restore replays for
+ * the units dumped before; and the schema of the resumed units the first
+ * archive left out. */
+typedef struct cairn_resume {
+    char *position;
+    char *gtid;
+    char *finished_at;
+    char **units; /* dumped again */
+    size_t nunits;
+    char **schema_units; /* whose schema the resume's archive holds */
+    size_t nschema_units;
+    cairn_file log;
+    int has_schema;
+    cairn_file schema;
+} cairn_resume;
+
 typedef struct cairn_manifest {
     int format;
     char *id;
@@ -46,6 +64,10 @@ typedef struct cairn_manifest {
     char *compression; /* "zstd:3" | "none" */
     uint64_t max_rate; /* bytes per second the reads were capped at; 0: none */
     int jobs;
+    /* how the workers ran: mode, and for hybrid how concurrency moved */
+    char *mode; /* NULL in older manifests */
+    int concurrency_changes, workers_min, workers_max;
+    double probe_baseline_ms, max_latency_increase;
     double duration;
     double phase_snapshot, phase_parallel, phase_sequential;
     uint64_t raw_bytes, stored_bytes;
@@ -53,6 +75,11 @@ typedef struct cairn_manifest {
     cairn_file schema;
     cairn_unit *units;
     size_t nunits;
+    /* --tenant-pattern / --exclude-tenant of a full backup (resume lists the
+     * units the same way); NULL-terminated, NULL when none */
+    char **tenant_include, **tenant_exclude;
+    cairn_resume *resumes;
+    size_t nresumes;
     char **warnings;
     size_t nwarnings;
 } cairn_manifest;
@@ -62,6 +89,7 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m);
 int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err);
 int cairn_manifest_parse(const char *text, size_t len, cairn_manifest *m, cairn_error *err);
 void cairn_manifest_clear(cairn_manifest *m);
+void cairn_resume_clear(cairn_resume *r);
 void cairn_manifest_free(cairn_manifest *m);
 void cairn_manifest_add_warning(cairn_manifest *m, const char *text);
 

@@ -157,6 +157,9 @@ static int read_unit(ctx *c, json_t *o, cairn_unit *u)
         get_str(c, o, "position", 0, &u->position) || get_str(c, o, "status", 1, &u->status) ||
         get_str(c, o, "error", 0, &u->error) || get_str(c, o, "fingerprint", 0, &u->fingerprint))
         return -1;
+    if (strcmp(u->status, "complete") != 0 && strcmp(u->status, "failed") != 0)
+        return fail(c, "status", "is neither complete nor failed");
+    u->schema_missing = json_is_true(json_object_get(o, "schema_missing"));
     json_t *objs = json_object_get(o, "objects");
     json_t *seqs = json_object_get(o, "sequences");
     if (!json_is_array(objs) || !json_is_array(seqs))
@@ -198,6 +201,26 @@ static int read_strv(ctx *c, json_t *a, const char *field, char ***out, size_t *
         if (!json_is_string(v))
             return fail(c, field, "holds a non-string");
         (*out)[(*n)++] = cairn_xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
+static int read_resume(ctx *c, json_t *o, cairn_resume *r)
+{
+    if (!json_is_object(o))
+        return fail(c, "resumes", "holds a non-object");
+    if (get_str(c, o, "position", 1, &r->position) || get_str(c, o, "gtid", 0, &r->gtid) ||
+        get_str(c, o, "finished_at", 0, &r->finished_at) ||
+        read_strv(c, json_object_get(o, "units"), "units", &r->units, &r->nunits) ||
+        read_strv(c, json_object_get(o, "schema_units"), "schema_units", &r->schema_units,
+                  &r->nschema_units) ||
+        read_file(c, json_object_get(o, "log"), &r->log))
+        return -1;
+    json_t *schema = json_object_get(o, "schema");
+    if (schema && !json_is_null(schema)) {
+        if (read_file(c, schema, &r->schema))
+            return -1;
+        r->has_schema = 1;
     }
     return 0;
 }
@@ -253,6 +276,19 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
     }
     c.where = "";
     m->jobs = (int)json_integer_value(json_object_get(root, "jobs"));
+    json_t *cc = json_object_get(root, "concurrency");
+    if (json_is_object(cc)) {
+        c.where = "concurrency";
+        if (get_str(&c, cc, "mode", 1, &m->mode))
+            goto bad;
+        c.where = "";
+        m->concurrency_changes = (int)json_integer_value(json_object_get(cc, "changes"));
+        m->workers_min = (int)json_integer_value(json_object_get(cc, "min_workers"));
+        m->workers_max = (int)json_integer_value(json_object_get(cc, "max_workers"));
+        m->probe_baseline_ms = json_number_value(json_object_get(cc, "probe_baseline_ms"));
+        m->max_latency_increase =
+            json_number_value(json_object_get(cc, "max_latency_increase_pct"));
+    }
     json_t *rate = json_object_get(root, "max_rate");
     m->max_rate = json_is_integer(rate) && json_integer_value(rate) > 0
                       ? (uint64_t)json_integer_value(rate)
@@ -302,6 +338,24 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
     m->units = cairn_xcalloc(json_array_size(units), sizeof *m->units);
     for (size_t i = 0; i < json_array_size(units); i++)
         if (read_unit(&c, json_array_get(units, i), &m->units[m->nunits++]))
+            goto bad;
+    json_t *tenants = json_object_get(root, "tenants");
+    c.where = "tenants";
+    size_t ignored = 0;
+    if (tenants && (read_strv(&c, json_object_get(tenants, "include"), "include",
+                              &m->tenant_include, &ignored) ||
+                    read_strv(&c, json_object_get(tenants, "exclude"), "exclude",
+                              &m->tenant_exclude, &ignored)))
+        goto bad;
+    json_t *resumes = json_object_get(root, "resumes");
+    c.where = "resumes";
+    if (resumes && !json_is_array(resumes)) {
+        fail(&c, "", "is not an array");
+        goto bad;
+    }
+    m->resumes = cairn_xcalloc(json_array_size(resumes) + 1, sizeof *m->resumes);
+    for (size_t i = 0; i < json_array_size(resumes); i++)
+        if (read_resume(&c, json_array_get(resumes, i), &m->resumes[m->nresumes++]))
             goto bad;
     c.where = "";
     if (read_strv(&c, json_object_get(root, "warnings"), "warnings", &m->warnings, &m->nwarnings))

@@ -19,6 +19,12 @@ void cairn_rate_destroy(cairn_rate *r)
     pthread_mutex_destroy(&r->lock);
 }
 
+/* Waits shorter than this are not slept: the schedule still books the
+ * bytes, so the average holds, but a stream of small writes (a row each)
+ * does not pay a sleep's wake-up latency per write, which would cap it
+ * far below the rate asked for. */
+#define RATE_MIN_SLEEP 0.005
+
 /* Books n bytes on the shared schedule and waits for their turn. */
 static int rate_take(cairn_rate *r, size_t n)
 {
@@ -29,6 +35,8 @@ static int rate_take(cairn_rate *r, size_t n)
     double at = r->next;
     r->next += (double)n / r->bytes_per_second;
     pthread_mutex_unlock(&r->lock);
+    if (at - cairn_now() < RATE_MIN_SLEEP)
+        return 0;
     while (at > cairn_now()) {
         if (cairn_interrupted())
             return -1;

@@ -78,6 +78,17 @@ void cairn_strv_free(char **v)
     free(v);
 }
 
+char **cairn_strv_dup(const char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    char **out = cairn_xcalloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = cairn_xstrdup(v[i]);
+    return out;
+}
+
 void cairn_strlcpy(char *dst, const char *src, size_t cap)
 {
     if (!cap)

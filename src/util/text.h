@@ -16,6 +16,8 @@ char *cairn_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 
 /* Frees a NULL-terminated array of strings and the array; accepts NULL. */
 void cairn_strv_free(char **v);
+/* A copy of a NULL-terminated string vector (NULL gives an empty one). */
+char **cairn_strv_dup(const char *const *v);
 
 /* Copies with truncation; always terminates. */
 void cairn_strlcpy(char *dst, const char *src, size_t cap);

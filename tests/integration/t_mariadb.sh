@@ -191,7 +191,10 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
     assert_eq 0 "$(json_get "$OUT" length)" "no backup that silently lacks the table"
 }
 
-test_mariadb_connection_lost_mid_dump_fails_clearly() {
+# A worker whose connection the server drops joins the snapshot again and
+# tries the chunk again; that is sound only when its new snapshot is at the
+# leader's position (here: nothing was written since), which it checks.
+test_mariadb_connection_lost_mid_dump_is_retried() {
     mdb_reset "$MDB_A"
     mdb "$MDB_A" -e "CREATE DATABASE lost; CREATE TABLE lost.t (id INT PRIMARY KEY, pad VARCHAR(300));
         INSERT INTO lost.t SELECT seq, REPEAT('l', 280) FROM lost.seq_1_to_300000;
@@ -205,11 +208,12 @@ test_mariadb_connection_lost_mid_dump_fails_clearly() {
                      AND ID <> CONNECTION_ID() AND COMMAND <> 'Binlog Dump'" |
         while read -r id; do mdb "$MDB_A" -e "KILL CONNECTION $id" 2>/dev/null || true; done
     set +e; wait "$pid"; local rc=$?; set -e
-    assert_eq 1 "$rc" "exit code"
-    assert_contains "$(cat "$WORK/err")" "cairn: error:" "one error line"
+    assert_eq 0 "$rc" "exit code ($(cat "$WORK/err"))"
+    assert_contains "$(cat "$WORK/err")" "trying again" "the retry is logged"
     run_cairn list --repo "$WORK/repo" --json
-    assert_eq 0 "$(json_get "$OUT" length)" "nothing listed as a good backup"
-    assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "no partial directory"
+    assert_eq "complete" "$(json_get "$OUT" '.[0].status')" "the backup is complete"
+    run_cairn show --repo "$WORK/repo" "$(json_get "$OUT" '.[0].id')" --json
+    assert_eq 300000 "$(json_get "$OUT" '[.units[].objects[].rows] | add')" "every row is in it"
 }
 
 test_mariadb_long_query_blocks_with_a_clear_error() {
