@@ -21,8 +21,10 @@ cairn="$root/build/cairn"
 tmp=$(mktemp -d "${BENCH_DIR:-/tmp}/cairn-bench-XXXXXX")
 chmod 755 "$tmp"
 trap '"$root/scripts/pg.sh" stop "$tmp/pg"; rm -rf "$tmp"' EXIT
-# pg_dump locks every table in one transaction: a thousand tenants need room
-CAIRN_PG_FSYNC=on CAIRN_PG_MAX_LOCKS=1024 . "$("$root/scripts/pg.sh" start "$tmp/pg")"
+# creating a thousand tenants in one transaction, and pg_dump, which locks
+# every table in one, need room in the lock table
+export CAIRN_PG_FSYNC=on CAIRN_PG_MAX_LOCKS=1024
+. "$("$root/scripts/pg.sh" start "$tmp/pg")"
 export PGOPTIONS="-c client_min_messages=warning"
 pgbin=$CAIRN_PG_BINDIR
 . "$root/scripts/bench-lib.sh"

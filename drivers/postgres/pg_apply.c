@@ -501,6 +501,20 @@ int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
         } else if (applying && c.kind == PGD_MESSAGE) {
             /* cairn's DDL capture; one query string can fire the trigger
              * once per command, with the same text: run it once */
+            if (c.prefix && strcmp(c.prefix, PGD_DDL_PREFIX) == 0 && opts->skip_units) {
+                /* which units a schema change touches is not known: replaying
+                 * it into a target holding other tenants is not safe */
+                char at[24];
+                pgd_lsn_format(rec.lsn, at);
+                rc = cairn_error_set(err, CAIRN_ENOCHAIN,
+                                     "the log holds a schema change at %s, which a restore of "
+                                     "some units cannot replay",
+                                     at);
+                cairn_error_hint(err, "restore the whole backup into a new database, or the "
+                                      "tenant from a backup taken after the change");
+                pgd_change_clear(&c);
+                break;
+            }
             if (c.prefix && strcmp(c.prefix, PGD_DDL_PREFIX) == 0 &&
                 !(last_ddl && strcmp(last_ddl, c.content) == 0)) {
                 free(last_ddl);

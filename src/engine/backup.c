@@ -261,6 +261,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     char slot[64];
     cairn_backup_slot_name(id, slot);
     int rc = record_pending(&c, slot, err);
+    cairn_repo_defer_sync(c.repo); /* one sync before the manifest, not one per chunk */
     int have_snapshot = 0;
     if (rc == CAIRN_OK) {
         rc = take_snapshot(&c, slot, err);

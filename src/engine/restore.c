@@ -62,11 +62,11 @@ static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error
     c->nunits = m->nunits;
     if (!o->tenants)
         return CAIRN_OK;
-    if (c->chain.nsteps > 1) {
+    if (c->chain.nsteps > 1 && c->drv && !(c->drv->features & CAIRN_DRIVER_UNIT_FILTER)) {
         cairn_error_set(err, CAIRN_EUSAGE,
-                        "restore --tenant does not replay increments yet, and %s is an "
+                        "restore --tenant cannot replay %s increments yet, and %s is an "
                         "increment",
-                        c->chain.steps[c->chain.nsteps - 1]->id);
+                        c->drv->name, c->chain.steps[c->chain.nsteps - 1]->id);
         return cairn_error_hint(err, "restore the tenant from its full backup: --backup %s", m->id);
     }
     for (const char *const *t = o->tenants; *t; t++) {
@@ -591,21 +591,51 @@ static const char **catchup_skips(restore_ctx *c, const cairn_resume *r, size_t 
     return skip;
 }
 
-/* Brings the units a resumed backup dumped before its end to that end:
- * each resume's log, in order, for the units still behind it. */
-static int apply_catchup(restore_ctx *c, cairn_conn *conn, char *position, size_t cap,
-                         cairn_restore_result *res, cairn_error *err)
+/* Which unit a change belongs to, for a driver's log_apply: the backup's
+ * tenant units, its database unit, and (restore --tenant) the units not
+ * restored, whose changes are skipped. */
+typedef struct {
+    const char **tenants;
+    const char *database;
+    const char **unselected; /* NULL unless --tenant */
+} unit_names;
+
+static void unit_names_init(const restore_ctx *c, unit_names *n)
 {
     const cairn_manifest *m = c->m;
-    const char **tenants = cairn_xcalloc(m->nunits + 1, sizeof *tenants);
-    const char *database = NULL;
-    size_t nt = 0;
+    memset(n, 0, sizeof *n);
+    n->tenants = cairn_xcalloc(m->nunits + 1, sizeof *n->tenants);
+    size_t nt = 0, nu = 0;
     for (size_t u = 0; u < m->nunits; u++) {
         if (m->units[u].kind && strcmp(m->units[u].kind, "tenant") == 0)
-            tenants[nt++] = m->units[u].name;
-        else if (!database)
-            database = m->units[u].name;
+            n->tenants[nt++] = m->units[u].name;
+        else if (!n->database)
+            n->database = m->units[u].name;
     }
+    if (!c->own_units)
+        return;
+    n->unselected = cairn_xcalloc(m->nunits + 1, sizeof *n->unselected);
+    for (size_t u = 0; u < m->nunits; u++) {
+        int selected = 0;
+        for (size_t k = 0; k < c->nunits; k++)
+            selected |= strcmp(c->units[k].name, m->units[u].name) == 0;
+        if (!selected)
+            n->unselected[nu++] = m->units[u].name;
+    }
+}
+
+static void unit_names_free(unit_names *n)
+{
+    free(n->tenants);
+    free(n->unselected);
+}
+
+/* Brings the units a resumed backup dumped before its end to that end:
+ * each resume's log, in order, for the units still behind it. */
+static int apply_catchup(restore_ctx *c, cairn_conn *conn, const unit_names *names, char *position,
+                         size_t cap, cairn_restore_result *res, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
     int rc = CAIRN_OK;
     for (size_t k = 0; rc == CAIRN_OK && k < m->nresumes; k++) {
         const cairn_resume *r = &m->resumes[k];
@@ -623,8 +653,8 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, char *position, size_
                        r->position, k + 1);
             cairn_apply_opts ao = {.after = position,
                                    .skip_units = skip,
-                                   .tenant_units = tenants,
-                                   .database_unit = database};
+                                   .tenant_units = names->tenants,
+                                   .database_unit = names->database};
             cairn_apply_result ar;
             memset(&ar, 0, sizeof ar);
             log_file lf = {c->repo, m, &r->log};
@@ -638,8 +668,25 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, char *position, size_
         }
         free(skip);
     }
-    free(tenants);
     return rc;
+}
+
+/* The sequences of an increment's unit that this restore owns: all of
+ * them, or with --tenant those in a restored tenant's schema (database).
+ * A shallow copy: free its sequences array alone. */
+static cairn_unit restored_sequences(const restore_ctx *c, const cairn_unit *u)
+{
+    cairn_unit mine = *u;
+    mine.sequences = cairn_xcalloc(u->nsequences + 1, sizeof *mine.sequences);
+    mine.nsequences = 0;
+    for (size_t i = 0; i < u->nsequences; i++) {
+        int keep = !c->own_units;
+        for (size_t k = 0; !keep && k < c->nunits; k++)
+            keep = strcmp(c->units[k].name, u->sequences[i].schema) == 0;
+        if (keep)
+            mine.sequences[mine.nsequences++] = u->sequences[i];
+    }
+    return mine;
 }
 
 static int apply_increments(restore_ctx *c, const char *after, cairn_restore_result *res,
@@ -650,8 +697,10 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
     const cairn_manifest *last = c->m;
     char position[64];
     cairn_strlcpy(position, after ? after : c->m->start_position, sizeof position);
+    unit_names names;
+    unit_names_init(c, &names);
     if (rc == CAIRN_OK && c->m->nresumes)
-        rc = apply_catchup(c, conn, position, sizeof position, res, err);
+        rc = apply_catchup(c, conn, &names, position, sizeof position, res, err);
     for (size_t i = 1; rc == CAIRN_OK && i < c->chain.nsteps; i++) {
         const cairn_manifest *inc = c->chain.steps[i];
         int is_last = i + 1 == c->chain.nsteps;
@@ -666,7 +715,10 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
                    inc->start_position, inc->end_position, (unsigned long long)inc->transactions);
         cairn_apply_opts ao = {.after = position,
                                .stop_position = is_last ? c->chain.stop_position : NULL,
-                               .stop_time_us = c->chain.stop_time_us};
+                               .stop_time_us = c->chain.stop_time_us,
+                               .skip_units = names.unselected,
+                               .tenant_units = names.tenants,
+                               .database_unit = names.database};
         cairn_apply_result ar;
         memset(&ar, 0, sizeof ar);
         for (size_t k = 0; rc == CAIRN_OK && k < inc->nlogs; k++) {
@@ -690,13 +742,17 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
         rc = c->drv->connect(c->o->target_uri, &seq, err);
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(seq, &c->m->source, err);
-        for (size_t u = 0; rc == CAIRN_OK && u < last->nunits; u++)
-            rc = c->drv->restore_sequences(seq, &last->units[u], err);
+        for (size_t u = 0; rc == CAIRN_OK && u < last->nunits; u++) {
+            cairn_unit mine = restored_sequences(c, &last->units[u]);
+            rc = c->drv->restore_sequences(seq, &mine, err);
+            free(mine.sequences);
+        }
         c->drv->close(seq);
     }
     if (rc == CAIRN_OK)
         rc = c->drv->progress_drop(conn, err);
     c->drv->close(conn);
+    unit_names_free(&names);
     if (rc == CAIRN_OK)
         cairn_strlcpy(res->position, position, sizeof res->position);
     else

@@ -98,6 +98,7 @@ static int take_snapshot(resume_ctx *c, cairn_error *err)
     json_decref(doc);
     if (rc != CAIRN_OK)
         return rc;
+    cairn_repo_defer_sync(c->repo); /* one sync before the manifest */
     cairn_snapshot_opts so = {.slot_name = c->slot, .long_query_guard = c->o->long_query_guard};
     if (c->drv->snapshot_open(c->o->source_uri, &so, &c->snap, err) != CAIRN_OK)
         return err->code;

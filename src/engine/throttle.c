@@ -77,7 +77,11 @@ static void *watch(void *arg)
     size_t n = 0, ticks = 0;
     int calm = 0, hot = 0;
     while (!atomic_load(&t->stop) && !cairn_interrupted()) {
-        usleep(PROBE_EVERY_US);
+        /* in short steps, so that stopping does not wait a whole period */
+        for (unsigned slept = 0; slept < PROBE_EVERY_US && !atomic_load(&t->stop); slept += 10000)
+            usleep(10000);
+        if (atomic_load(&t->stop))
+            break;
         /* the median of three: one try delayed by a context switch does
          * not count */
         double tries[3] = {0, 0, 0};

@@ -344,6 +344,19 @@ void cairn_repo_new_id(cairn_repo *r, const char *type, char out[32])
     }
 }
 
+void cairn_repo_defer_sync(cairn_repo *r)
+{
+    r->st->defer_sync = 1;
+}
+
+int cairn_repo_sync(cairn_repo *r, cairn_error *err)
+{
+    if (!r->st->defer_sync)
+        return CAIRN_OK;
+    r->st->defer_sync = 0;
+    return r->st->ops->sync(r->st, err);
+}
+
 int cairn_repo_put(cairn_repo *r, const char *id, const char *path, cairn_sink **out,
                    cairn_error *err)
 {
@@ -368,6 +381,8 @@ int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source
 
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err)
 {
+    if (cairn_repo_sync(r, err) != CAIRN_OK) /* every file it names is durable first */
+        return err->code;
     json_t *j = cairn_manifest_to_json(m);
     char *p = cairn_xasprintf("backups/%s/manifest.json", m->id);
     int rc = write_json(r->st, p, j, err);

@@ -53,6 +53,11 @@ int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source
                    cairn_error *err);
 /* Writes manifest.json last and atomically: this is what makes a backup exist. */
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err);
+/* Payload files written from now on may be durable only after
+ * cairn_repo_sync, which a writer calls before the manifest that names
+ * them (and which ends the deferral). */
+void cairn_repo_defer_sync(cairn_repo *r);
+int cairn_repo_sync(cairn_repo *r, cairn_error *err);
 int cairn_repo_remove_backup(cairn_repo *r, const char *id, cairn_error *err);
 /* Removes one file of a backup (missing is fine). */
 int cairn_repo_remove_file(cairn_repo *r, const char *id, const char *path, cairn_error *err);

@@ -24,6 +24,8 @@ typedef struct cairn_storage_ops {
     int (*exists)(cairn_storage *st, const char *path);
     /* Names directly under dir, sorted; *names is a NULL-terminated array. */
     int (*list)(cairn_storage *st, const char *dir, char ***names, size_t *count, cairn_error *err);
+    /* Make every object put so far durable (after puts with defer_sync). */
+    int (*sync)(cairn_storage *st, cairn_error *err);
     /* Remove path and everything under it; missing is fine. */
     int (*remove)(cairn_storage *st, const char *path, cairn_error *err);
     void (*free)(cairn_storage *st);
@@ -32,6 +34,7 @@ typedef struct cairn_storage_ops {
 struct cairn_storage {
     const cairn_storage_ops *ops;
     char *root;
+    int defer_sync; /* puts may return before their object is durable; sync makes it so */
 };
 
 /* A POSIX directory, which must exist. */

@@ -17,6 +17,7 @@ typedef struct {
     int fd;
     char *path;
     char *tmp;
+    int durable;
 } file_sink;
 
 static int file_sink_write(cairn_sink *s, const void *buf, size_t len)
@@ -53,7 +54,7 @@ int cairn_fsync_dir(const char *dir, cairn_error *err)
 static int file_sink_finish(cairn_sink *s)
 {
     file_sink *f = (file_sink *)s;
-    if (fsync(f->fd) != 0)
+    if (f->durable && fsync(f->fd) != 0)
         return cairn_error_errno(&s->err, errno, "cannot fsync %s", f->path), -1;
     if (close(f->fd) != 0) {
         f->fd = -1;
@@ -64,6 +65,8 @@ static int file_sink_finish(cairn_sink *s)
         return cairn_error_errno(&s->err, errno, "cannot rename %s", f->tmp), -1;
     free(f->tmp);
     f->tmp = NULL;
+    if (!f->durable)
+        return 0;
     char *copy = cairn_xstrdup(f->path);
     int rc = cairn_fsync_dir(dirname(copy), &s->err);
     free(copy);
@@ -86,8 +89,14 @@ static const cairn_sink_ops file_sink_ops = {file_sink_write, file_sink_finish, 
 
 cairn_sink *cairn_file_sink_new(const char *path, cairn_error *err)
 {
+    return cairn_file_sink_new_opts(path, 1, err);
+}
+
+cairn_sink *cairn_file_sink_new_opts(const char *path, int durable, cairn_error *err)
+{
     static atomic_uint counter;
     file_sink *f = cairn_xcalloc(1, sizeof *f);
+    f->durable = durable;
     f->base.ops = &file_sink_ops;
     f->path = cairn_xstrdup(path);
     f->tmp = cairn_xasprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));

@@ -9,6 +9,10 @@
 #include "cairn/stream.h"
 
 cairn_sink *cairn_file_sink_new(const char *path, cairn_error *err);
+/* The same, without the fsyncs when durable is 0: the caller makes the
+ * file durable later (syncfs of its file system) before anything refers
+ * to it. */
+cairn_sink *cairn_file_sink_new_opts(const char *path, int durable, cairn_error *err);
 /* Refuses symbolic links. */
 cairn_source *cairn_file_source_new(const char *path, cairn_error *err);
 /* fsync a directory. */

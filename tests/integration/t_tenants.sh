@@ -101,13 +101,7 @@ test_pg_tenant_restore_errors() {
     assert_eq 2 "$RC" "--tenant-pattern with an increment is a usage error"
     run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --exclude-tenant 'x*'
     assert_eq 2 "$RC" "--exclude-tenant alone is a usage error"
-    sql tn_src "INSERT INTO tenant_01.users (name) VALUES ('later')"
-    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --type incr
-    assert_eq 0 "$RC" "an increment on a tenant backup ($ERR)"
-    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_x)" --tenant tenant_01
-    assert_eq 2 "$RC" "a tenant restore of a chain with increments is refused"
-    assert_contains "$ERR" "--backup" "hints at the full backup"
-    run_cairn plan --repo "$WORK/repo" --backup "$(json_get "$("$CAIRN" list --repo "$WORK/repo" --json)" '.[0].id')" --tenant tenant_01 --json
+    run_cairn plan --repo "$WORK/repo" --tenant tenant_01 --json
     assert_eq 0 "$RC" "plan of a tenant restore ($ERR)"
     assert_eq '["tenant_01"]' "$(json_get "$OUT" '.units | tojson')" "the plan names the tenant alone"
     drop_db tn_x
@@ -276,4 +270,34 @@ test_mariadb_unreadable_tenant_is_partial() {
     assert_eq "$(mdb_digest "$MDB_A" | grep -F '`tenant_03`')" "$(mdb_digest "$MDB_B" | grep -F '`tenant_03`')" "identical"
     mdb "$MDB_A" -e "DROP USER tn_bk"
     mdb_reset "$MDB_B"
+}
+
+# A tenant brought back to a point in time through the increments, into a
+# database holding the other tenants, which keep their own later changes.
+test_pg_tenant_point_in_time_through_increments() {
+    new_db tn_src "$FIXTURES/pg_tenants.sql"
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --tenant-pattern 'tenant_*'
+    assert_eq 0 "$RC" "full ($ERR)"
+    sql tn_src "INSERT INTO tenant_05.users (name, plan) VALUES ('kept 1', 1);
+                UPDATE tenant_06.users SET name = 'other tenant' WHERE id < 4;
+                SELECT setval('tenant_05.users_id_seq', 500)" >/dev/null
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 1 ($ERR)"
+    sleep 1.1
+    local good; good=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+    local want; want=$(pg_digest_of tn_src '^tenant_05\.')
+    sleep 1.1
+    sql tn_src "DELETE FROM tenant_05.events; DELETE FROM tenant_05.users WHERE id > 10"
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 2 ($ERR)"
+
+    # the live database lost tenant_05's rows; bring them back as of "good"
+    local others; others=$(pg_digest_of tn_src -v '^tenant_05\.')
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --tenant tenant_05 --clean \
+        --to-time "$good"
+    assert_eq 0 "$RC" "tenant restore to a point in time ($ERR)"
+    assert_eq "$want" "$(pg_digest_of tn_src '^tenant_05\.')" "the tenant as it was at that time"
+    assert_eq "$others" "$(pg_digest_of tn_src -v '^tenant_05\.')" "the other tenants keep everything"
+    assert_eq 0 "$(sql tn_src "SELECT count(*) FROM pg_namespace WHERE nspname = '_cairn_restore'")" "no progress record left"
+    drop_db tn_src
 }
