@@ -38,4 +38,5 @@ const cairn_driver cairn_postgres_driver = {
     .progress_drop = pg_progress_drop,
     .slot_status = pg_slot_status,
     .probe = pg_probe,
+    .list_databases = pg_list_databases,
 };

@@ -58,6 +58,8 @@ int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
                       size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
+int pg_list_databases(const char *uri, char ***names, cairn_error *err);
+
 /* Tenant restores (pg_tenant.c). */
 int pg_prepare_tenants(PGconn *pg, const char *dbname, const cairn_unit *units, size_t nunits,
                        const cairn_restore_flags *flags, cairn_error *err);

@@ -318,6 +318,8 @@ int pg_log_capture(const char *uri, const cairn_log_request *req, cairn_sink *si
         rc = check_slot(pg, req, err);
     if (rc == CAIRN_OK)
         rc = req->stop ? stop_at(pg, req->stop, res, err) : read_end(pg, res, &u->fingerprint, err);
+    if (rc == CAIRN_OK && req->stop) /* the schema now, for the caller to compare */
+        rc = pg_schema_fingerprint(pg, &u->fingerprint, err);
     if (rc == CAIRN_OK) {
         unreplayable = unreplayable_tables(pg, err);
         rc = unreplayable ? CAIRN_OK : err->code;

@@ -197,3 +197,25 @@ int pg_restore_sequences(cairn_conn *conn, const cairn_unit *unit, cairn_error *
     }
     return CAIRN_OK;
 }
+
+int pg_list_databases(const char *uri, char ***names, cairn_error *err)
+{
+    PGconn *pg = NULL;
+    *names = NULL;
+    if (connect_maintenance(uri, &pg, err) != CAIRN_OK)
+        return err->code;
+    PGresult *res = NULL;
+    int rc = pg_query(pg,
+                      "SELECT datname FROM pg_catalog.pg_database "
+                      "WHERE datallowconn AND NOT datistemplate ORDER BY 1",
+                      &res, err);
+    if (rc == CAIRN_OK) {
+        int n = PQntuples(res);
+        *names = cairn_xcalloc((size_t)n + 1, sizeof **names);
+        for (int i = 0; i < n; i++)
+            (*names)[i] = cairn_xstrdup(PQgetvalue(res, i, 0));
+        PQclear(res);
+    }
+    PQfinish(pg);
+    return rc;
+}

@@ -81,6 +81,7 @@ typedef struct cairn_unit {
     char *status;       /* "complete" or "failed" */
     char *error;        /* NULL unless failed */
     char *fingerprint;  /* digest of the unit's schema at the position, NULL when unknown */
+    char *database;     /* a backup of several databases: the one it is in; else NULL */
     int schema_missing; /* failed before the schema dump: the backup's first schema
                            archive leaves it out */
     cairn_object *objects;

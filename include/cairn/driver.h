@@ -188,6 +188,10 @@ typedef struct cairn_driver {
     int (*progress_write)(cairn_conn *conn, const char *chain, const char *phase,
                           const char *position, cairn_error *err);
     int (*progress_drop)(cairn_conn *conn, cairn_error *err);
+    /* Optional: the databases of the server a backup of several takes
+     * (--all-databases): every one that accepts connections, but templates.
+     * *names is NULL-terminated; the caller frees it (cairn_strv_free). */
+    int (*list_databases)(const char *uri, char ***names, cairn_error *err);
     /* Optional: a tiny query on conn, timed by the engine to see whether the
      * source slows down while a backup runs (adaptive concurrency). */
     int (*probe)(cairn_conn *conn, cairn_error *err);

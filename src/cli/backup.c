@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "engine/backup.h"
 #include "util/text.h"
+#include "util/uri.h"
 
 #define CAIRN_ZSTD_DEFAULT_LEVEL 1
 
@@ -36,6 +37,11 @@ static const char usage[] =
     "                        restore --tenant; repeatable\n"
     "  --exclude-tenant GLOB names matching GLOB are not tenants (their objects stay in\n"
     "                        the database's unit); repeatable\n"
+    "  --database NAME       PostgreSQL: back up this database of the server (repeatable;\n"
+    "                        the source URI then names none); each is dumped under its\n"
+    "                        own snapshot, and the log brings them all to one common\n"
+    "                        position, so they agree with one another when restored\n"
+    "  --all-databases       the same for every database of the server (not templates)\n"
     "  --resume ID           complete partial backup ID: dump the units that failed under\n"
     "                        a new snapshot and bring the others to it through the log\n"
     "                        (PostgreSQL); running it again does no harm\n"
@@ -182,8 +188,10 @@ static int plan_only(const cairn_backup_opts *o, int json)
     return 0;
 }
 
-/* include and exclude have room for every argument: the globs point into argv. */
-static int run_backup(int argc, char **argv, const char **include, const char **exclude)
+/* include, exclude and databases have room for every argument: the names
+ * point into argv. */
+static int run_backup(int argc, char **argv, const char **include, const char **exclude,
+                      const char **databases)
 {
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},
@@ -201,6 +209,8 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         {"tenant-pattern", required_argument, NULL, 'P'},
         {"resume", required_argument, NULL, 'E'},
         {"mode", required_argument, NULL, 'M'},
+        {"database", required_argument, NULL, 'D'},
+        {"all-databases", no_argument, NULL, 'A'},
         {"max-latency-increase", required_argument, NULL, 'L'},
         {"exclude-tenant", required_argument, NULL, 'X'},
         CLI_COMMON_LONGOPTS,
@@ -211,6 +221,8 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     char *end = NULL;
     size_t ninclude = 0, nexclude = 0;
     const char *resume = NULL;
+    size_t ndatabases = 0;
+    int all_databases = 0;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -272,6 +284,14 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         case 'E':
             resume = optarg;
             break;
+        case 'D':
+            if (!*optarg)
+                return cli_usage_error("backup", "--database needs a name");
+            databases[ndatabases++] = optarg;
+            break;
+        case 'A':
+            all_databases = 1;
+            break;
         case 'M':
             if (strcmp(optarg, "hybrid") == 0)
                 o.mode = CAIRN_MODE_HYBRID;
@@ -326,11 +346,34 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     if (resume && (incr || ninclude || dry_run))
         return cli_usage_error("backup", "--resume completes a partial full backup as it was "
                                          "taken: no --type incr, --tenant-pattern or --dry-run");
+    if (ndatabases || all_databases) {
+        if (ndatabases && all_databases)
+            return cli_usage_error("backup", "give --database NAME or --all-databases, not both");
+        if (incr || resume || dry_run)
+            return cli_usage_error("backup", "--database and --all-databases take a full backup "
+                                             "(no --type incr, --resume or --dry-run yet)");
+        cairn_uri u;
+        cairn_error ue = {0};
+        if (cairn_uri_parse(o.source_uri, &u, &ue) != CAIRN_OK)
+            return cli_fail(&ue);
+        int named = u.database != NULL;
+        cairn_uri_clear(&u);
+        if (named)
+            return cli_usage_error("backup", "with --database or --all-databases the source URI "
+                                             "names no database (postgresql://user@host:port/)");
+        o.databases = databases;
+    }
     if (dry_run)
         return plan_only(&o, json);
-    int rc = resume ? cairn_backup_resume(&o, resume, &m, &err)
-             : incr ? cairn_incr_run(&o, full_if_needed, &m, &err)
-                    : cairn_backup_run(&o, &m, &err);
+    int rc;
+    if (o.databases)
+        rc = cairn_backup_cluster(&o, &m, &err);
+    else if (resume)
+        rc = cairn_backup_resume(&o, resume, &m, &err);
+    else if (incr)
+        rc = cairn_incr_run(&o, full_if_needed, &m, &err);
+    else
+        rc = cairn_backup_run(&o, &m, &err);
     if (rc != CAIRN_OK)
         return cli_fail(&err);
     json_t *j = summary_json(m);
@@ -377,8 +420,10 @@ int cairn_cmd_backup(int argc, char **argv)
 {
     const char **include = cairn_xcalloc((size_t)argc + 1, sizeof *include);
     const char **exclude = cairn_xcalloc((size_t)argc + 1, sizeof *exclude);
-    int rc = run_backup(argc, argv, include, exclude);
+    const char **databases = cairn_xcalloc((size_t)argc + 1, sizeof *databases);
+    int rc = run_backup(argc, argv, include, exclude, databases);
     free(include);
     free(exclude);
+    free(databases);
     return rc;
 }

@@ -25,6 +25,7 @@
 #include "engine/backup_dump.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "util/uri.h"
 
 typedef struct {
     const cairn_backup_opts *o;
@@ -34,6 +35,31 @@ typedef struct {
     cairn_manifest *m;
     double barrier_start;
 } backup_ctx;
+
+cairn_manifest *cairn_backup_new_manifest(const cairn_backup_opts *o, const cairn_driver *drv,
+                                          cairn_repo *repo, int jobs)
+{
+    cairn_manifest *m = cairn_xcalloc(1, sizeof *m);
+    char id[32], at[32];
+    cairn_repo_new_id(repo, "full", id);
+    cairn_time_iso(time(NULL), at);
+    m->format = CAIRN_MANIFEST_FORMAT;
+    m->id = cairn_xstrdup(id);
+    m->type = cairn_xstrdup("full");
+    m->status = cairn_xstrdup("complete");
+    m->tag = cairn_xstrdup(o->tag);
+    m->driver = cairn_xstrdup(drv->name);
+    m->started_at = cairn_xstrdup(at);
+    m->jobs = jobs;
+    m->compression =
+        o->zstd_level != 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
+    m->max_rate = o->max_rate;
+    if (o->tenants.include) {
+        m->tenant_include = cairn_strv_dup(o->tenants.include);
+        m->tenant_exclude = cairn_strv_dup(o->tenants.exclude);
+    }
+    return m;
+}
 
 const char *cairn_backup_mode_name(cairn_backup_mode mode)
 {
@@ -99,6 +125,21 @@ void cairn_backup_clean_unfinished(cairn_repo *repo, const cairn_driver *drv, co
             cairn_warn("cannot drop slot %s of unfinished backup %s: %s", slot, *id, e.message);
             json_decref(pending);
             continue; /* keep the record, so a later run tries again */
+        }
+        /* a backup of several databases: a slot in each */
+        size_t k;
+        json_t *one;
+        json_array_foreach(json_object_get(pending, "slots"), k, one)
+        {
+            const char *db = json_string_value(json_object_get(one, "database"));
+            const char *s = json_string_value(json_object_get(one, "slot"));
+            if (!db || !s || !drv->slot_drop)
+                continue;
+            char *dburi = cairn_uri_with_database(uri, db);
+            cairn_error_clear(&e);
+            if (drv->slot_drop(dburi, s, &e) == CAIRN_OK)
+                cairn_info("dropped replication slot %s of unfinished backup %s", s, *id);
+            free(dburi);
         }
         if (cairn_repo_remove_backup(repo, *id, &e) == CAIRN_OK)
             cairn_info("removed unfinished backup %s%s%s, left by an interrupted run", *id,
@@ -237,27 +278,10 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         return err->code;
     }
     int jobs = o->mode == CAIRN_MODE_SEQUENTIAL ? 1 : o->jobs > 0 ? o->jobs : 2;
-    cairn_manifest *m = cairn_xcalloc(1, sizeof *m);
+    cairn_manifest *m = cairn_backup_new_manifest(o, c.drv, c.repo, jobs);
     c.m = m;
-    char id[32], at[32];
-    cairn_repo_new_id(c.repo, "full", id);
-    cairn_time_iso(time(NULL), at);
-    m->format = CAIRN_MANIFEST_FORMAT;
-    m->id = cairn_xstrdup(id);
-    m->type = cairn_xstrdup("full");
-    m->status = cairn_xstrdup("complete");
-    m->tag = cairn_xstrdup(o->tag);
-    m->driver = cairn_xstrdup(c.drv->name);
-    m->started_at = cairn_xstrdup(at);
-    m->jobs = jobs;
-    m->compression =
-        o->zstd_level != 0 ? cairn_xasprintf("zstd:%d", o->zstd_level) : cairn_xstrdup("none");
-    m->max_rate = o->max_rate;
-    if (o->tenants.include) {
-        m->tenant_include = cairn_strv_dup(o->tenants.include);
-        m->tenant_exclude = cairn_strv_dup(o->tenants.exclude);
-    }
-
+    const char *id = m->id;
+    char at[32];
     char slot[64];
     cairn_backup_slot_name(id, slot);
     int rc = record_pending(&c, slot, err);

@@ -28,7 +28,8 @@ typedef struct cairn_backup_opts {
     uint64_t max_rate;           /* bytes per second read from the source, all workers; 0: no cap */
     cairn_tenant_filter tenants; /* --tenant-pattern / --exclude-tenant */
     cairn_backup_mode mode;
-    double max_latency_increase; /* hybrid: percent; 0: the default (10) */
+    const char *const *databases; /* --database, NULL-terminated; {NULL}: --all-databases */
+    double max_latency_increase;  /* hybrid: percent; 0: the default (10) */
 } cairn_backup_opts;
 
 /* Runs a full backup.  On success *out is the written manifest (caller
@@ -61,6 +62,14 @@ int cairn_incr_run(const cairn_backup_opts *o, int full_if_needed, cairn_manifes
  * again). */
 int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manifest **out,
                         cairn_error *err);
+
+/* A new full backup's manifest: id, times, options. */
+cairn_manifest *cairn_backup_new_manifest(const cairn_backup_opts *o, const cairn_driver *drv,
+                                          cairn_repo *repo, int jobs);
+
+/* A backup of several databases of one server (cluster.c): --database
+ * NAME... or --all-databases (o->databases). */
+int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
 
 /* A replication slot name for backup id: cairn_<id>_<random>. */
 void cairn_backup_slot_name(const char *id, char out[64]);

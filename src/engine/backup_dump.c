@@ -47,6 +47,7 @@ typedef struct {
     double barrier_start;
     cairn_rate *rate; /* --max-rate, when set */
     const cairn_dump_job *job;
+    const char *uri;          /* the source: the job's database */
     cairn_error **last_error; /* per work item: its last failure, when it failed */
 } backup_ctx;
 
@@ -75,7 +76,7 @@ static void maybe_release(backup_ctx *c)
 static int join(backup_ctx *c, cairn_conn **conn, char *identity, size_t cap, cairn_error *err)
 {
     *conn = NULL;
-    if (c->drv->connect(c->o->source_uri, conn, err) != CAIRN_OK ||
+    if (c->drv->connect(c->uri, conn, err) != CAIRN_OK ||
         c->drv->snapshot_join(*conn, c->snap, identity, cap, err) != CAIRN_OK) {
         c->drv->close(*conn);
         *conn = NULL;
@@ -259,8 +260,8 @@ static void *schema_main(void *arg)
         cairn_writer_open(&wr, c->repo, c->m->id, c->job->schema_path, c->o->zstd_level, &j->err);
     if (j->rc != CAIRN_OK)
         return NULL;
-    j->rc = c->drv->dump_schema(c->o->source_uri, c->snap, c->job->schema_units,
-                                c->job->nschema_units, wr.top, &j->err);
+    j->rc = c->drv->dump_schema(c->uri, c->snap, c->job->schema_units, c->job->nschema_units,
+                                wr.top, &j->err);
     if (j->rc != CAIRN_OK) {
         cairn_writer_abort(&wr);
         return NULL;
@@ -322,7 +323,7 @@ static int parallel_phase(backup_ctx *c, int jobs, cairn_error *err)
     int rc = CAIRN_OK;
     if (c->o->mode == CAIRN_MODE_HYBRID) {
         double pct = c->o->max_latency_increase > 0 ? c->o->max_latency_increase : 10.0;
-        rc = cairn_throttle_start(&th, c->drv, c->o->source_uri, jobs, pct, err);
+        rc = cairn_throttle_start(&th, c->drv, c->uri, jobs, pct, err);
         if (rc == CAIRN_OK)
             rc = cairn_pool_run_limited(jobs, c->nwork, &backup_pool, c, &th.limit, err);
         cairn_throttle_stop(&th);
@@ -404,6 +405,7 @@ int cairn_backup_dump(const cairn_dump_job *j, size_t *failed, cairn_error *err)
                     .m = j->m,
                     .rate = j->rate,
                     .job = j,
+                    .uri = j->uri ? j->uri : j->o->source_uri,
                     .barrier_start = j->barrier_start};
     pthread_mutex_init(&c.lock, NULL);
     plan_units(&c, j->first_number);

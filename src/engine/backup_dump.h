@@ -7,6 +7,7 @@
 
 typedef struct cairn_dump_job {
     const cairn_backup_opts *o;
+    const char *uri; /* the source's URI when not o->source_uri (one of several databases) */
     const cairn_driver *drv;
     cairn_repo *repo;
     cairn_snapshot *snap; /* every worker joins it */

@@ -53,6 +53,7 @@ void cairn_unit_clear(cairn_unit *u)
     free(u->status);
     free(u->error);
     free(u->fingerprint);
+    free(u->database);
     for (size_t i = 0; i < u->nobjects; i++)
         cairn_object_clear(&u->objects[i]);
     free(u->objects);

@@ -35,6 +35,14 @@ static cairn_manifest *newest(cairn_manifest **list, size_t n)
 
 static int check_parent(const cairn_manifest *p, const cairn_driver *drv, cairn_error *err)
 {
+    if (p->ndbs) {
+        cairn_error_set(err, CAIRN_ENOCHAIN,
+                        "backup %s holds several databases; increments of such a backup are not "
+                        "available yet",
+                        p->id);
+        return cairn_error_hint(err, "take full backups of several databases, or back up each "
+                                     "database in a repository of its own to chain increments");
+    }
     if (strcmp(p->driver, drv->name) != 0)
         return cairn_error_set(err, CAIRN_EUSAGE,
                                "the repository holds %s backups, the source "

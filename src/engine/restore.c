@@ -47,7 +47,10 @@ typedef struct {
     cairn_manifest *m; /* the full backup: chain.steps[0] */
     cairn_unit *units; /* what is restored: m's units, or copies of those --tenant names */
     size_t nunits;
-    int own_units; /* units is an array of shallow copies, freed alone */
+    int own_units;                 /* units is an array of shallow copies, freed alone */
+    int tenant_restore;            /* --tenant */
+    const char *target;            /* the database restored into now */
+    const cairn_file *schema_file; /* the archive to apply, when not the backup's own */
     cairn_work *work;
     size_t nwork;
     uint64_t rows;
@@ -345,10 +348,14 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
     *out = cairn_xcalloc(m->nresumes + 1, sizeof **out);
     *n = 0;
     int rc = CAIRN_OK;
+    if (c->schema_file) { /* one database of several: its own archive */
+        archive *a = &(*out)[(*n)++];
+        return materialize_schema(c, c->schema_file, "schema.archive", dir, &a->path, err);
+    }
     if (m->has_schema) {
         archive *a = &(*out)[(*n)++];
         rc = materialize_schema(c, &m->schema, "schema.archive", dir, &a->path, err);
-        if (c->own_units)
+        if (c->tenant_restore)
             a->tenants = archive_tenants(c, NULL);
     }
     for (size_t i = 0; rc == CAIRN_OK && i < m->nresumes; i++) {
@@ -359,8 +366,8 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
         char name[48];
         snprintf(name, sizeof name, "resume-%zu.archive", i + 1);
         rc = materialize_schema(c, &r->schema, name, dir, &a->path, err);
-        a->tenants = c->own_units ? archive_tenants(c, r)
-                                  : cairn_strv_dup((const char *const *)r->schema_units);
+        a->tenants = c->tenant_restore ? archive_tenants(c, r)
+                                       : cairn_strv_dup((const char *const *)r->schema_units);
     }
     return rc;
 }
@@ -373,7 +380,7 @@ static int restore_archives(restore_ctx *c, const archive *a, size_t n, const ch
         flags.tenants = (const char *const *)a[i].tenants;
         if (flags.tenants && !flags.tenants[0])
             continue; /* none of the units restored is in this archive */
-        int rc = c->drv->restore_schema(c->o->target_uri, a[i].path, section, &flags, err);
+        int rc = c->drv->restore_schema(c->target, a[i].path, section, &flags, err);
         if (rc != CAIRN_OK)
             return rc;
     }
@@ -398,7 +405,7 @@ static int load_init(void *shared, int index, void **state, cairn_error *err)
 {
     restore_ctx *c = shared;
     cairn_conn *conn = NULL;
-    if (c->drv->connect(c->o->target_uri, &conn, err) != CAIRN_OK ||
+    if (c->drv->connect(c->target, &conn, err) != CAIRN_OK ||
         c->drv->load_begin(conn, &c->m->source, err) != CAIRN_OK) {
         c->drv->close(conn);
         return cairn_error_prefix(err, "worker %d", index + 1);
@@ -488,7 +495,7 @@ static int write_progress(restore_ctx *c, const char *phase, const char *positio
     if (!keeps_progress(c))
         return CAIRN_OK;
     cairn_conn *conn = NULL;
-    int rc = c->drv->connect(c->o->target_uri, &conn, err);
+    int rc = c->drv->connect(c->target, &conn, err);
     if (rc == CAIRN_OK)
         rc = c->drv->progress_write(conn, c->m->id, phase, position, err);
     c->drv->close(conn);
@@ -508,7 +515,7 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
     archive *arch = NULL;
     size_t narch = 0;
     double t = cairn_now();
-    int rc = c->drv->target_prepare(o->target_uri, &c->m->source, c->units, c->nunits, &flags, err);
+    int rc = c->drv->target_prepare(c->target, &c->m->source, c->units, c->nunits, &flags, err);
     if (rc != CAIRN_OK)
         return rc; /* nothing was changed */
     rc = write_progress(c, "full", c->m->end_position, err);
@@ -528,7 +535,7 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
     if (rc == CAIRN_OK) {
         t = cairn_now();
         cairn_conn *conn = NULL;
-        rc = c->drv->connect(o->target_uri, &conn, err);
+        rc = c->drv->connect(c->target, &conn, err);
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(conn, &c->m->source, err);
         for (size_t u = 0; rc == CAIRN_OK && u < c->nunits; u++)
@@ -612,7 +619,7 @@ static void unit_names_init(const restore_ctx *c, unit_names *n)
         else if (!n->database)
             n->database = m->units[u].name;
     }
-    if (!c->own_units)
+    if (!c->tenant_restore)
         return;
     n->unselected = cairn_xcalloc(m->nunits + 1, sizeof *n->unselected);
     for (size_t u = 0; u < m->nunits; u++) {
@@ -680,7 +687,7 @@ static cairn_unit restored_sequences(const restore_ctx *c, const cairn_unit *u)
     mine.sequences = cairn_xcalloc(u->nsequences + 1, sizeof *mine.sequences);
     mine.nsequences = 0;
     for (size_t i = 0; i < u->nsequences; i++) {
-        int keep = !c->own_units;
+        int keep = !c->tenant_restore;
         for (size_t k = 0; !keep && k < c->nunits; k++)
             keep = strcmp(c->units[k].name, u->sequences[i].schema) == 0;
         if (keep)
@@ -693,7 +700,7 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
                             cairn_error *err)
 {
     cairn_conn *conn = NULL;
-    int rc = c->drv->connect(c->o->target_uri, &conn, err);
+    int rc = c->drv->connect(c->target, &conn, err);
     const cairn_manifest *last = c->m;
     char position[64];
     cairn_strlcpy(position, after ? after : c->m->start_position, sizeof position);
@@ -739,7 +746,7 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
     }
     if (rc == CAIRN_OK && last != c->m) {
         cairn_conn *seq = NULL;
-        rc = c->drv->connect(c->o->target_uri, &seq, err);
+        rc = c->drv->connect(c->target, &seq, err);
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(seq, &c->m->source, err);
         for (size_t u = 0; rc == CAIRN_OK && u < last->nunits; u++) {
@@ -768,7 +775,7 @@ static int find_interrupted(restore_ctx *c, char *resume, size_t cap, cairn_erro
     if (!keeps_progress(c) || c->o->clean)
         return CAIRN_OK;
     char chain[64], phase[16], position[64];
-    if (c->drv->progress_read(c->o->target_uri, chain, sizeof chain, phase, sizeof phase, position,
+    if (c->drv->progress_read(c->target, chain, sizeof chain, phase, sizeof phase, position,
                               sizeof position, err) != CAIRN_OK)
         return err->code;
     if (!phase[0])
@@ -789,13 +796,120 @@ static int find_interrupted(restore_ctx *c, char *resume, size_t cap, cairn_erro
     return CAIRN_OK;
 }
 
+/* One database of a backup of several: created, loaded, then brought to
+ * the backup's position through its log. */
+static int restore_database(restore_ctx *c, const cairn_dbpart *part, cairn_restore_result *res,
+                            cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    c->units = cairn_xcalloc(m->nunits + 1, sizeof *c->units);
+    c->own_units = 1;
+    c->nunits = 0;
+    for (size_t u = 0; u < m->nunits; u++)
+        if (m->units[u].database && strcmp(m->units[u].database, part->name) == 0 &&
+            strcmp(m->units[u].status, "complete") == 0)
+            c->units[c->nunits++] = m->units[u];
+    c->work = cairn_chunk_schedule(c->units, c->nunits, &c->nwork);
+    c->schema_file = &part->schema;
+    cairn_info("restoring database %s (%s)", part->name, part->position);
+    int rc = restore_into(c, c->o->clean, res, err);
+    if (rc == CAIRN_OK && part->has_log) {
+        double t = cairn_now();
+        cairn_conn *conn = NULL;
+        rc = c->drv->connect(c->target, &conn, err);
+        if (rc == CAIRN_OK)
+            rc = c->drv->progress_write(conn, m->id, "log", part->position, err);
+        cairn_apply_opts ao = {.after = part->position};
+        cairn_apply_result ar;
+        memset(&ar, 0, sizeof ar);
+        log_file lf = {c->repo, m, &part->log};
+        if (rc == CAIRN_OK)
+            rc = c->drv->log_apply(conn, &m->source, open_log, &lf, &ao, &ar, err);
+        if (rc == CAIRN_OK)
+            rc = c->drv->progress_drop(conn, err);
+        c->drv->close(conn);
+        res->transactions += ar.transactions;
+        res->changes += ar.changes;
+        res->t_log += cairn_now() - t;
+        if (rc == CAIRN_OK)
+            cairn_info("database %s: %llu transactions replayed up to %s", part->name,
+                       (unsigned long long)ar.transactions, m->end_position);
+        else
+            mark_incomplete(err, 0);
+    }
+    res->chunks += c->nwork;
+    free(c->work);
+    c->work = NULL;
+    release_units(c);
+    return rc == CAIRN_OK ? rc : cairn_error_prefix(err, "database %s", part->name);
+}
+
+/* A backup of several databases goes to a server: each database under its
+ * own name, every one verified before any is touched. */
+static int restore_databases(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
+{
+    const cairn_restore_opts *o = c->o;
+    cairn_strlcpy(res->id, c->m->id, sizeof res->id);
+    if (o->tenants)
+        return cairn_error_set(err, CAIRN_EUSAGE,
+                               "--tenant is not available for a backup of several databases yet");
+    cairn_uri u;
+    if (cairn_uri_parse(o->target_uri, &u, err) != CAIRN_OK)
+        return err->code;
+    int named = u.database != NULL;
+    cairn_uri_clear(&u);
+    if (named) {
+        cairn_error_set(err, CAIRN_EUSAGE, "backup %s holds %zu databases: the target names one",
+                        c->m->id, c->m->ndbs);
+        return cairn_error_hint(err, "give the server without a database "
+                                     "(postgresql://user@host:port/): each database is created "
+                                     "under its own name");
+    }
+    release_units(c);
+    c->work = cairn_chunk_schedule(c->m->units, c->m->nunits, &c->nwork);
+    double t = cairn_now();
+    int rc = verify_all(c, err);
+    for (size_t i = 0; rc == CAIRN_OK && i < c->m->ndbs; i++) {
+        const cairn_dbpart *d = &c->m->dbs[i];
+        rc = cairn_file_check(c->repo, c->m->id, &d->schema, 0, err);
+        if (rc == CAIRN_OK && d->has_log)
+            rc = cairn_file_check(c->repo, c->m->id, &d->log, 0, err);
+    }
+    res->t_verify = cairn_now() - t;
+    free(c->work);
+    c->work = NULL;
+    if (rc != CAIRN_OK)
+        return cairn_error_hint(err, "the target was not touched; restore an older backup "
+                                     "(cairn list) or repair the repository copy");
+    for (size_t i = 0; rc == CAIRN_OK && i < c->m->ndbs; i++) {
+        char *uri = cairn_uri_with_database(o->target_uri, c->m->dbs[i].name);
+        c->target = uri;
+        rc = restore_database(c, &c->m->dbs[i], res, err);
+        c->target = o->target_uri;
+        free(uri);
+    }
+    res->rows = c->rows;
+    res->raw_bytes = c->m->raw_bytes;
+    cairn_strlcpy(res->position, c->m->end_position, sizeof res->position);
+    return rc;
+}
+
 int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, cairn_error *err)
 {
     double t0 = cairn_now();
     memset(res, 0, sizeof *res);
-    restore_ctx c = {.o = o};
+    restore_ctx c = {.o = o, .target = o->target_uri, .tenant_restore = o->tenants != NULL};
     pthread_mutex_init(&c.lock, NULL);
     int rc = open_backup(o, &c, err);
+    if (rc == CAIRN_OK && c.m->ndbs) {
+        rc = restore_databases(&c, res, err);
+        res->duration = cairn_now() - t0;
+        release_units(&c);
+        cairn_chain_clear(&c.chain);
+        cairn_repo_close(c.repo);
+        pthread_mutex_destroy(&c.lock);
+        return rc;
+    }
     if (rc == CAIRN_OK) {
         cairn_strlcpy(res->id, c.chain.steps[c.chain.nsteps - 1]->id, sizeof res->id);
         c.work = cairn_chunk_schedule(c.units, c.nunits, &c.nwork);
@@ -823,8 +937,8 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     }
     res->rows = c.rows;
     res->chunks = c.nwork;
-    res->raw_bytes = c.m && !c.own_units ? c.m->raw_bytes : 0;
-    for (size_t i = 0; c.own_units && i < c.nwork; i++)
+    res->raw_bytes = c.m && !c.tenant_restore ? c.m->raw_bytes : 0;
+    for (size_t i = 0; c.tenant_restore && i < c.nwork; i++)
         res->raw_bytes += c.work[i].chunk->file.raw.bytes;
     res->duration = cairn_now() - t0;
     release_units(&c);

@@ -78,6 +78,8 @@ static json_t *unit_json(const cairn_unit *u)
                   str_or_null(u->fingerprint), "objects", objs, "sequences", seqs);
     if (u->schema_missing)
         json_object_set_new(j, "schema_missing", json_true());
+    if (u->database)
+        json_object_set_new(j, "database", json_string(u->database));
     return j;
 }
 
@@ -95,6 +97,15 @@ static size_t strv_len(char *const *v)
     while (v && v[n])
         n++;
     return n;
+}
+
+static json_t *dbpart_json(const cairn_dbpart *d)
+{
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", d->name, "position",
+                     d->position, "slot", str_or_null(d->slot), "identity",
+                     str_or_null(d->snapshot_identity), "workers",
+                     strv_json(d->worker_snapshots, d->nworker_snapshots), "schema",
+                     file_json(&d->schema), "log", d->has_log ? file_json(&d->log) : json_null());
 }
 
 static json_t *resume_json(const cairn_resume *r)
@@ -174,6 +185,12 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
                                       strv_json(m->tenant_include, strv_len(m->tenant_include)),
                                       "exclude",
                                       strv_json(m->tenant_exclude, strv_len(m->tenant_exclude))));
+    if (m->ndbs) {
+        json_t *dbs = json_array();
+        for (size_t i = 0; i < m->ndbs; i++)
+            json_array_append_new(dbs, dbpart_json(&m->dbs[i]));
+        json_object_set_new(root, "databases", dbs);
+    }
     if (m->nresumes) {
         json_t *rs = json_array();
         for (size_t i = 0; i < m->nresumes; i++)
@@ -227,6 +244,12 @@ int cairn_manifest_each_file(cairn_manifest *m, cairn_file_visit fn, void *arg)
     for (size_t i = 0; i < m->nlogs; i++)
         if ((rc = fn(&m->logs[i], NULL, arg)) != 0)
             return rc;
+    for (size_t i = 0; i < m->ndbs; i++) {
+        if ((rc = fn(&m->dbs[i].schema, NULL, arg)) != 0)
+            return rc;
+        if (m->dbs[i].has_log && (rc = fn(&m->dbs[i].log, NULL, arg)) != 0)
+            return rc;
+    }
     for (size_t i = 0; i < m->nresumes; i++) {
         if (m->resumes[i].has_schema && (rc = fn(&m->resumes[i].schema, NULL, arg)) != 0)
             return rc;
@@ -277,6 +300,18 @@ void cairn_resume_clear(cairn_resume *r)
     memset(r, 0, sizeof *r);
 }
 
+void cairn_dbpart_clear(cairn_dbpart *d)
+{
+    free(d->name);
+    free(d->position);
+    free(d->slot);
+    free(d->snapshot_identity);
+    strv_free_n(d->worker_snapshots, d->nworker_snapshots);
+    cairn_file_clear(&d->schema);
+    cairn_file_clear(&d->log);
+    memset(d, 0, sizeof *d);
+}
+
 void cairn_manifest_clear(cairn_manifest *m)
 {
     free(m->id);
@@ -311,6 +346,9 @@ void cairn_manifest_clear(cairn_manifest *m)
     for (size_t i = 0; i < m->nresumes; i++)
         cairn_resume_clear(&m->resumes[i]);
     free(m->resumes);
+    for (size_t i = 0; i < m->ndbs; i++)
+        cairn_dbpart_clear(&m->dbs[i]);
+    free(m->dbs);
     strv_free_n(m->warnings, m->nwarnings);
     memset(m, 0, sizeof *m);
 }

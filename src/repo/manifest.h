@@ -35,6 +35,22 @@ typedef struct cairn_resume {
     cairn_file schema;
 } cairn_resume;
 
+/* One database of a backup of several (--database, --all-databases): its
+ * own snapshot, slot and schema archive, and the log from its snapshot to
+ * the backup's end position, which restore replays so that every database
+ * lands at that one position. */
+typedef struct cairn_dbpart {
+    char *name;
+    char *position;
+    char *slot; /* dropped once the backup is written; NULL when none */
+    char *snapshot_identity;
+    char **worker_snapshots;
+    size_t nworker_snapshots;
+    cairn_file schema;
+    int has_log;
+    cairn_file log;
+} cairn_dbpart;
+
 typedef struct cairn_manifest {
     int format;
     char *id;
@@ -80,6 +96,8 @@ typedef struct cairn_manifest {
     char **tenant_include, **tenant_exclude;
     cairn_resume *resumes;
     size_t nresumes;
+    cairn_dbpart *dbs; /* a backup of several databases; NULL otherwise */
+    size_t ndbs;
     char **warnings;
     size_t nwarnings;
 } cairn_manifest;
@@ -90,6 +108,7 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err);
 int cairn_manifest_parse(const char *text, size_t len, cairn_manifest *m, cairn_error *err);
 void cairn_manifest_clear(cairn_manifest *m);
 void cairn_resume_clear(cairn_resume *r);
+void cairn_dbpart_clear(cairn_dbpart *d);
 void cairn_manifest_free(cairn_manifest *m);
 void cairn_manifest_add_warning(cairn_manifest *m, const char *text);
 

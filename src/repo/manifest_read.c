@@ -160,6 +160,8 @@ static int read_unit(ctx *c, json_t *o, cairn_unit *u)
     if (strcmp(u->status, "complete") != 0 && strcmp(u->status, "failed") != 0)
         return fail(c, "status", "is neither complete nor failed");
     u->schema_missing = json_is_true(json_object_get(o, "schema_missing"));
+    if (get_str(c, o, "database", 0, &u->database))
+        return -1;
     json_t *objs = json_object_get(o, "objects");
     json_t *seqs = json_object_get(o, "sequences");
     if (!json_is_array(objs) || !json_is_array(seqs))
@@ -201,6 +203,25 @@ static int read_strv(ctx *c, json_t *a, const char *field, char ***out, size_t *
         if (!json_is_string(v))
             return fail(c, field, "holds a non-string");
         (*out)[(*n)++] = cairn_xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
+static int read_dbpart(ctx *c, json_t *o, cairn_dbpart *d)
+{
+    if (!json_is_object(o))
+        return fail(c, "databases", "holds a non-object");
+    if (get_str(c, o, "name", 1, &d->name) || get_str(c, o, "position", 1, &d->position) ||
+        get_str(c, o, "slot", 0, &d->slot) || get_str(c, o, "identity", 0, &d->snapshot_identity) ||
+        read_strv(c, json_object_get(o, "workers"), "workers", &d->worker_snapshots,
+                  &d->nworker_snapshots) ||
+        read_file(c, json_object_get(o, "schema"), &d->schema))
+        return -1;
+    json_t *log = json_object_get(o, "log");
+    if (log && !json_is_null(log)) {
+        if (read_file(c, log, &d->log))
+            return -1;
+        d->has_log = 1;
     }
     return 0;
 }
@@ -347,6 +368,16 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
                     read_strv(&c, json_object_get(tenants, "exclude"), "exclude",
                               &m->tenant_exclude, &ignored)))
         goto bad;
+    json_t *dbs = json_object_get(root, "databases");
+    c.where = "databases";
+    if (dbs && !json_is_array(dbs)) {
+        fail(&c, "", "is not an array");
+        goto bad;
+    }
+    m->dbs = cairn_xcalloc(json_array_size(dbs) + 1, sizeof *m->dbs);
+    for (size_t i = 0; i < json_array_size(dbs); i++)
+        if (read_dbpart(&c, json_array_get(dbs, i), &m->dbs[m->ndbs++]))
+            goto bad;
     json_t *resumes = json_object_get(root, "resumes");
     c.where = "resumes";
     if (resumes && !json_is_array(resumes)) {

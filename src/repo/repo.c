@@ -41,11 +41,16 @@ static int read_all(cairn_storage *st, const char *path, char **text, size_t *le
     return CAIRN_OK;
 }
 
+/* Control files (manifests, pending records) are durable at once, even
+ * while payload files are deferred. */
 static int write_json(cairn_storage *st, const char *path, json_t *j, cairn_error *err)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
     cairn_sink *sink = NULL;
+    int deferred = st->defer_sync;
+    st->defer_sync = 0;
     int rc = st->ops->put(st, path, &sink, err);
+    st->defer_sync = deferred;
     if (rc == CAIRN_OK) {
         if (cairn_sink_write(sink, text, strlen(text)) != 0 ||
             cairn_sink_write(sink, "\n", 1) != 0 || cairn_sink_finish(sink) != 0) {

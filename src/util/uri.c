@@ -264,3 +264,23 @@ void cairn_uri_redact(const char *text, char *out, size_t cap)
     out[o] = '\0';
 #undef PUT
 }
+
+char *cairn_uri_with_database(const char *text, const char *database)
+{
+    const char *auth = strstr(text, "://");
+    auth = auth ? auth + 3 : text;
+    size_t head = strcspn(auth, "/?") + (size_t)(auth - text);
+    const char *query = strchr(text + head, '?');
+    cairn_buf b = {0};
+    cairn_buf_add(&b, text, head);
+    cairn_buf_puts(&b, "/");
+    for (const unsigned char *p = (const unsigned char *)database; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            cairn_buf_add(&b, (const char *)p, 1);
+        else
+            cairn_buf_printf(&b, "%%%02X", *p);
+    if (query)
+        cairn_buf_puts(&b, query);
+    return b.data;
+}

@@ -32,6 +32,8 @@ typedef struct cairn_uri {
 int cairn_uri_parse(const char *text, cairn_uri *out, cairn_error *err);
 void cairn_uri_clear(cairn_uri *u);
 const char *cairn_uri_param_get(const cairn_uri *u, const char *key);
+/* The same URI naming another database (percent-encoded); caller frees. */
+char *cairn_uri_with_database(const char *text, const char *database);
 /* The URI without its password (and without a password= parameter). */
 void cairn_uri_redact(const char *text, char *out, size_t cap);
 

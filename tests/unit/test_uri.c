@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -113,12 +114,27 @@ static void driver_by_scheme(void **state)
     assert_int_not_equal(cairn_driver_check(&broken, &err), CAIRN_OK);
 }
 
+static void another_database(void **state)
+{
+    (void)state;
+    char *u = cairn_uri_with_database("postgresql://a:pw@h:5432/shop?sslmode=require", "crm");
+    assert_string_equal(u, "postgresql://a:pw@h:5432/crm?sslmode=require");
+    free(u);
+    u = cairn_uri_with_database("postgresql://h", "my db/1");
+    assert_string_equal(u, "postgresql://h/my%20db%2F1");
+    free(u);
+    u = cairn_uri_with_database("postgresql://h:5/?application_name=x", "d");
+    assert_string_equal(u, "postgresql://h:5/d?application_name=x");
+    free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(full_uri),  cmocka_unit_test(minimal_and_ipv6),
-        cmocka_unit_test(malformed), cmocka_unit_test(error_never_shows_password),
-        cmocka_unit_test(redaction), cmocka_unit_test(driver_by_scheme),
+        cmocka_unit_test(full_uri),         cmocka_unit_test(minimal_and_ipv6),
+        cmocka_unit_test(malformed),        cmocka_unit_test(error_never_shows_password),
+        cmocka_unit_test(redaction),        cmocka_unit_test(driver_by_scheme),
+        cmocka_unit_test(another_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,72 @@
+# Several databases of one server in one backup: each under its own
+# snapshot, all brought to one common position through their logs.
+
+# An application that writes to two databases in lockstep: row i goes into
+# lk_a, then into lk_b.  At any instant lk_a holds as many rows as lk_b, or
+# one more.
+lockstep_writer() {
+    for i in $(seq 1 100000); do
+        printf 'INSERT INTO a VALUES (%s);\n\\c lk_b\nINSERT INTO b VALUES (%s);\n\\c lk_a\n' "$i" "$i"
+    done | psql -X -q -d lk_a >/dev/null 2>&1
+}
+
+test_databases_restored_at_one_common_position() {
+    drop_db lk_a
+    drop_db lk_b
+    new_db lk_a
+    new_db lk_b
+    sql lk_a "CREATE TABLE a (i int PRIMARY KEY);
+              CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS pad FROM generate_series(1, 400000) g"
+    sql lk_b "CREATE TABLE b (i int PRIMARY KEY); CREATE SEQUENCE s; SELECT setval('s', 42)" >/dev/null
+    lockstep_writer &
+    WRITER_PID=$!
+    sleep 1
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database lk_a \
+        --database lk_b --chunk-size 1M --json
+    kill "$WRITER_PID" 2>/dev/null || true
+    wait "$WRITER_PID" 2>/dev/null || true
+    WRITER_PID=
+    assert_eq 0 "$RC" "backup of two databases ($ERR)"
+    local id; id=$(json_get "$OUT" .id)
+    run_cairn show --repo "$WORK/repo" "$id" --json
+    assert_eq "lk_a lk_b" "$(json_get "$OUT" '[.databases[].name] | join(" ")')" "both databases"
+    assert_eq "$(json_get "$OUT" .end_position)" "$(json_get "$OUT" '.databases[1].position')" "the common position is the last snapshot's"
+    assert_eq "log/db-0001.log.zst" "$(json_get "$OUT" '.databases[0].log.path')" "the first database's log to it is stored"
+    assert_eq 0 "$(sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "no slot left behind"
+
+    # the databases are gone; the backup brings both back, agreeing
+    drop_db lk_a
+    drop_db lk_b
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/lk_a"
+    assert_eq 2 "$RC" "a target naming one database"
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/" --json
+    assert_eq 0 "$RC" "restore of two databases ($ERR)"
+    [ "$(json_get "$OUT" .transactions)" -gt 0 ] || fail "the first database was brought forward through its log"
+    local na nb
+    na=$(sql lk_a "SELECT count(*) FROM a") nb=$(sql lk_b "SELECT count(*) FROM b")
+    echo "    lk_a $na rows, lk_b $nb rows; $(json_get "$OUT" .transactions) transactions replayed" >&2
+    [ "$na" -gt 0 ] || fail "the writer wrote before the backup"
+    [ "$na" -eq "$nb" ] || [ "$na" -eq $((nb + 1)) ] || fail "the databases disagree: lk_a has $na rows, lk_b $nb"
+    assert_eq "$na" "$(sql lk_a "SELECT max(i) FROM a")" "lk_a holds 1..n"
+    assert_eq 400000 "$(sql lk_a "SELECT count(*) FROM bulk")" "the bulk table"
+    assert_eq 42 "$(sql lk_b "SELECT last_value FROM s")" "the sequence"
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/"
+    assert_eq 1 "$RC" "the databases exist now: refused without --clean"
+    drop_db lk_a
+    drop_db lk_b
+}
+
+test_databases_usage_errors() {
+    run_cairn backup --source "$(uri postgres)" --repo "$WORK/repo" --all-databases
+    assert_eq 2 "$RC" "a source naming a database"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --all-databases --database x
+    assert_eq 2 "$RC" "both"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database x --type incr
+    assert_eq 2 "$RC" "an increment"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --all-databases
+    assert_eq 2 "$RC" "MariaDB"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database no_such_db
+    assert_eq 1 "$RC" "a database that does not exist"
+    assert_contains "$ERR" "no_such_db" "is named"
+    assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "and nothing is left"
+}
