@@ -271,12 +271,8 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
     c.drv = cairn_driver_for_uri(o->source_uri, err);
     if (!c.drv)
         return err->code;
-    if (cairn_repo_open(o->repo_dir, 1, &c.repo, err) != CAIRN_OK)
+    if (cairn_repo_open_locked(o->repo_dir, 1, "backup", &c.repo, err) != CAIRN_OK)
         return err->code;
-    if (cairn_repo_lock(c.repo, "backup", err) != CAIRN_OK) {
-        cairn_repo_close(c.repo);
-        return err->code;
-    }
     int jobs = o->mode == CAIRN_MODE_SEQUENTIAL ? 1 : o->jobs > 0 ? o->jobs : 2;
     cairn_manifest *m = cairn_backup_new_manifest(o, c.drv, c.repo, jobs);
     c.m = m;

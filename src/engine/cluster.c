@@ -300,12 +300,8 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
         return cairn_error_hint(err, "a MariaDB backup takes every database of the server when "
                                      "the URI names none");
     }
-    if (cairn_repo_open(o->repo_dir, 1, &c.repo, err) != CAIRN_OK)
+    if (cairn_repo_open_locked(o->repo_dir, 1, "backup", &c.repo, err) != CAIRN_OK)
         return err->code;
-    if (cairn_repo_lock(c.repo, "backup", err) != CAIRN_OK) {
-        cairn_repo_close(c.repo);
-        return err->code;
-    }
     int jobs = o->mode == CAIRN_MODE_SEQUENTIAL ? 1 : o->jobs > 0 ? o->jobs : 2;
     c.m = cairn_backup_new_manifest(o, c.drv, c.repo, jobs);
     c.m->snapshot_mode = cairn_xstrdup("slot");

@@ -366,11 +366,9 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
     c.drv = cairn_driver_for_uri(o->source_uri, err);
     if (!c.drv)
         return err->code;
-    if (cairn_repo_open(o->repo_dir, 0, &c.repo, err) != CAIRN_OK)
+    if (cairn_repo_open_locked(o->repo_dir, 0, "backup --resume", &c.repo, err) != CAIRN_OK)
         return err->code;
-    int rc = cairn_repo_lock(c.repo, "backup --resume", err);
-    if (rc == CAIRN_OK)
-        rc = cairn_repo_load(c.repo, id, &c.m, err);
+    int rc = cairn_repo_load(c.repo, id, &c.m, err);
     if (rc == CAIRN_OK && strcmp(c.m->status, "complete") == 0) {
         cairn_info("backup %s is complete: nothing to resume", id);
         *out = c.m;

@@ -140,6 +140,19 @@ int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *
     return CAIRN_OK;
 }
 
+int cairn_repo_open_locked(const char *dir, int create, const char *command, cairn_repo **out,
+                           cairn_error *err)
+{
+    if (cairn_repo_open(dir, create, out, err) != CAIRN_OK)
+        return err->code;
+    if (cairn_repo_lock(*out, command, err) != CAIRN_OK) {
+        cairn_repo_close(*out);
+        *out = NULL;
+        return err->code;
+    }
+    return CAIRN_OK;
+}
+
 void cairn_repo_close(cairn_repo *r)
 {
     if (!r)

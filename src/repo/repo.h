@@ -31,6 +31,10 @@ void cairn_repo_close(cairn_repo *r); /* releases the lock; accepts NULL */
  * dies, so a killed run never blocks the next).  CAIRN_ELOCKED, naming the
  * holder, when another live run has it. */
 int cairn_repo_lock(cairn_repo *r, const char *command, cairn_error *err);
+/* cairn_repo_open, then cairn_repo_lock for command; nothing left open on
+ * failure. */
+int cairn_repo_open_locked(const char *dir, int create, const char *command, cairn_repo **out,
+                           cairn_error *err);
 
 /* The first backup records its source in cairn.json; later ones must match. */
 int cairn_repo_check_source(cairn_repo *r, const char *driver, const cairn_identity *id,
