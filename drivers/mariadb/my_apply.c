@@ -370,15 +370,20 @@ static int choose(const stored_file *files, size_t n, const cairn_apply_opts *op
 }
 
 static int run_replay(MYSQL *my, const char *dir, const stored_file *files, const replay_range *r,
-                      cairn_apply_result *res, cairn_error *err)
+                      const char *only_db, cairn_apply_result *res, cairn_error *err)
 {
-    const char **argv = cairn_xcalloc(r->last - r->first + 8, sizeof *argv);
+    const char **argv = cairn_xcalloc(r->last - r->first + 9, sizeof *argv);
     char **paths = cairn_xcalloc(r->last - r->first + 2, sizeof *paths);
     char start[48] = "", stop[48] = "";
     size_t a = 0;
     argv[a++] = "mariadb-binlog";
     argv[a++] = "--no-defaults";
     argv[a++] = "--disable-log-bin";
+    /* one database's changes alone: its row events (by their table map)
+     * and the statements run in it */
+    char *db_arg = only_db ? cairn_xasprintf("--database=%s", only_db) : NULL;
+    if (db_arg)
+        argv[a++] = db_arg;
     if (r->start) {
         snprintf(start, sizeof start, "--start-position=%llu", (unsigned long long)r->start);
         argv[a++] = start;
@@ -409,6 +414,7 @@ static int run_replay(MYSQL *my, const char *dir, const stored_file *files, cons
         free(paths[i]);
     free(paths);
     free(argv);
+    free(db_arg);
     return rc;
 }
 
@@ -418,6 +424,10 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
 {
     (void)source;
     memset(res, 0, sizeof *res);
+    const char *only_db = opts->only_units ? opts->only_units[0] : NULL;
+    if (opts->only_units && (!only_db || opts->only_units[1]))
+        return cairn_error_set(err, CAIRN_EUSAGE,
+                               "MariaDB replays the log of one database alone, not of several");
     char *dir = cairn_temp_dir("replay", err);
     if (!dir)
         return err->code;
@@ -428,7 +438,7 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
     if (rc == CAIRN_OK)
         rc = choose(files, n, opts, &r, err);
     if (rc == CAIRN_OK && r.any)
-        rc = run_replay(conn->my, dir, files, &r, res, err);
+        rc = run_replay(conn->my, dir, files, &r, only_db, res, err);
     if (rc == CAIRN_OK)
         res->stopped = r.stopped;
     if (rc != CAIRN_OK)

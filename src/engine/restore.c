@@ -65,12 +65,19 @@ static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error
     c->nunits = m->nunits;
     if (!o->tenants)
         return CAIRN_OK;
-    if (c->chain.nsteps > 1 && c->drv && !(c->drv->features & CAIRN_DRIVER_UNIT_FILTER)) {
+    size_t named = 0;
+    while (o->tenants[named])
+        named++;
+    if (c->chain.nsteps > 1 && c->drv && !(c->drv->features & CAIRN_DRIVER_UNIT_FILTER) &&
+        !((c->drv->features & CAIRN_DRIVER_ONE_UNIT_FILTER) && named == 1)) {
         cairn_error_set(err, CAIRN_EUSAGE,
-                        "restore --tenant cannot replay %s increments yet, and %s is an "
-                        "increment",
+                        "restore --tenant replays %s increments for one tenant at a time, and "
+                        "%s is an increment",
                         c->drv->name, c->chain.steps[c->chain.nsteps - 1]->id);
-        return cairn_error_hint(err, "restore the tenant from its full backup: --backup %s", m->id);
+        return cairn_error_hint(err,
+                                "restore the tenants one after the other, or from their "
+                                "full backup: --backup %s",
+                                m->id);
     }
     for (const char *const *t = o->tenants; *t; t++) {
         size_t u = 0;
@@ -605,6 +612,7 @@ typedef struct {
     const char **tenants;
     const char *database;
     const char **unselected; /* NULL unless --tenant */
+    const char **selected;   /* NULL unless --tenant */
 } unit_names;
 
 static void unit_names_init(const restore_ctx *c, unit_names *n)
@@ -622,6 +630,9 @@ static void unit_names_init(const restore_ctx *c, unit_names *n)
     if (!c->tenant_restore)
         return;
     n->unselected = cairn_xcalloc(m->nunits + 1, sizeof *n->unselected);
+    n->selected = cairn_xcalloc(c->nunits + 1, sizeof *n->selected);
+    for (size_t k = 0; k < c->nunits; k++)
+        n->selected[k] = c->units[k].name;
     for (size_t u = 0; u < m->nunits; u++) {
         int selected = 0;
         for (size_t k = 0; k < c->nunits; k++)
@@ -635,6 +646,7 @@ static void unit_names_free(unit_names *n)
 {
     free(n->tenants);
     free(n->unselected);
+    free(n->selected);
 }
 
 /* Brings the units a resumed backup dumped before its end to that end:
@@ -725,7 +737,8 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
                                .stop_time_us = c->chain.stop_time_us,
                                .skip_units = names.unselected,
                                .tenant_units = names.tenants,
-                               .database_unit = names.database};
+                               .database_unit = names.database,
+                               .only_units = names.selected};
         cairn_apply_result ar;
         memset(&ar, 0, sizeof ar);
         for (size_t k = 0; rc == CAIRN_OK && k < inc->nlogs; k++) {

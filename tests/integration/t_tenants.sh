@@ -301,3 +301,30 @@ test_pg_tenant_point_in_time_through_increments() {
     assert_eq 0 "$(sql tn_src "SELECT count(*) FROM pg_namespace WHERE nspname = '_cairn_restore'")" "no progress record left"
     drop_db tn_src
 }
+
+# MariaDB: one tenant database brought back to a point in time through the
+# binlog increments, on the server holding the other tenants.
+test_mariadb_tenant_point_in_time_through_increments() {
+    mdb_tenants "$MDB_A"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --tenant-pattern 'tenant_*'
+    assert_eq 0 "$RC" "full ($ERR)"
+    mdb "$MDB_A" -e "INSERT INTO tenant_05.users (name, note) VALUES ('kept', 'x');
+                     UPDATE tenant_06.users SET name = 'other tenant' WHERE id < 4"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 1 ($ERR)"
+    sleep 1.1
+    local good; good=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    local want; want=$(mdb_digest "$MDB_A" | grep -F '`tenant_05`')
+    sleep 1.1
+    mdb "$MDB_A" -e "DELETE FROM tenant_05.users WHERE id > 10; UPDATE tenant_07.users SET note = 'later'"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 2 ($ERR)"
+    local others; others=$(mdb_digest "$MDB_A" | grep -vF '`tenant_05`' | grep -v '^database tenant_05')
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --tenant tenant_05 --clean \
+        --to-time "$good"
+    assert_eq 0 "$RC" "tenant restore to a point in time ($ERR)"
+    assert_eq "$want" "$(mdb_digest "$MDB_A" | grep -F '`tenant_05`')" "the tenant as it was at that time"
+    assert_eq "$others" "$(mdb_digest "$MDB_A" | grep -vF '`tenant_05`' | grep -v '^database tenant_05')" "the other tenants keep everything"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_05 --tenant tenant_06
+    assert_eq 2 "$RC" "two tenants through MariaDB increments: one at a time"
+}
