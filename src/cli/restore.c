@@ -104,6 +104,15 @@ static void print_plan(json_t *plan)
             printf("set %lld sequence values%s%s\n", I("count"),
                    json_object_get(s, "from") ? " as of increment " : "",
                    json_object_get(s, "from") ? json_string_value(json_object_get(s, "from")) : "");
+        else if (strcmp(name, "catch-up") == 0)
+            printf("replay the log of %s%s from %s to %s (%lld bytes stored): every unit at one "
+                   "position\n",
+                   json_object_get(s, "database") ? "database " : "the units dumped before ",
+                   json_object_get(s, "database")
+                       ? json_string_value(json_object_get(s, "database"))
+                       : "the resume",
+                   json_string_value(json_object_get(s, "from")),
+                   json_string_value(json_object_get(s, "to")), I("stored_bytes"));
         else if (strcmp(name, "increment") == 0) {
             const char *stop_pos = json_string_value(json_object_get(s, "stop_at_position"));
             const char *stop_time = json_string_value(json_object_get(s, "stop_at_time"));

@@ -48,10 +48,28 @@ static void print_text(const cairn_manifest *m)
             printf("commits      %s to %s\n", m->first_commit_at, m->last_commit_at);
         if (m->slot)
             printf("slot         %s\n", m->slot);
+    } else if (m->ndbs) {
+        for (size_t i = 0; i < m->ndbs; i++) {
+            const cairn_dbpart *d = &m->dbs[i];
+            char logsize[32] = "";
+            if (d->has_log)
+                cairn_format_bytes(d->log.stored.bytes, logsize, sizeof logsize);
+            printf("database     %s: snapshot at %s, %zu workers on %s%s%s%s\n", d->name,
+                   d->position, d->nworker_snapshots,
+                   d->snapshot_identity ? d->snapshot_identity : "-",
+                   d->has_log ? "; its log to the common position: " : "", logsize,
+                   d->has_log ? " stored" : "");
+        }
     } else {
         printf("snapshot     %s%s%s, %zu workers on %s\n", m->snapshot_mode,
                m->slot ? ", slot " : "", m->slot ? m->slot : "", m->nworker_snapshots,
                m->snapshot_identity ? m->snapshot_identity : "-");
+    }
+    for (size_t i = 0; i < m->nresumes; i++) {
+        const cairn_resume *r = &m->resumes[i];
+        printf("resume %zu     %zu units dumped again at %s (%s); the others brought there by "
+               "the log\n",
+               i + 1, r->nunits, r->position, r->finished_at ? r->finished_at : "-");
     }
     printf("started      %s\nfinished     %s (%.1f s: snapshot %.1f, parallel %.1f, "
            "sequential %.1f)\n",

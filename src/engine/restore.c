@@ -226,6 +226,18 @@ static json_t *build_plan(const cairn_restore_opts *o, const restore_ctx *c)
         estimate += (double)inc->changes / 5000.0;
         last = inc;
     }
+    for (size_t i = 0; i < m->ndbs; i++)
+        if (m->dbs[i].has_log)
+            json_array_append_new(
+                steps, json_pack("{s:s, s:s, s:s, s:s, s:I}", "step", "catch-up", "database",
+                                 m->dbs[i].name, "from", m->dbs[i].position, "to", m->end_position,
+                                 "stored_bytes", (json_int_t)m->dbs[i].log.stored.bytes));
+    for (size_t i = 0; i < m->nresumes; i++)
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:s, s:I}", "step", "catch-up",
+                                               "resume", m->resumes[i].position, "from",
+                                               i ? m->resumes[i - 1].position : m->start_position,
+                                               "to", m->resumes[i].position, "stored_bytes",
+                                               (json_int_t)m->resumes[i].log.stored.bytes));
     if (chain->nsteps > 1)
         json_array_append_new(
             steps, json_pack("{s:s, s:s, s:I}", "step", "sequences", "from", last->id, "count",
