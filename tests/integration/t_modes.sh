@@ -35,14 +35,16 @@ test_backup_modes_sequential_and_parallel() {
 
 # The probe made slow for a while (the fault point adds 100 ms to each of
 # its first 40 tries, about 3 s): the workers go down to one, and back up
-# when it recovers.
+# when it recovers.  The allowed increase is set high (5000%: tens of
+# milliseconds), so that only the injected slowness counts, not the
+# backup's own load on a small machine.
 test_hybrid_lowers_and_raises_concurrency() {
     modes_db
     CAIRN_FAULT=probe-slow:40 run_cairn backup --source "$(uri md_src)" --repo "$WORK/repo" \
-        --jobs 2 --chunk-size 1M --max-rate 3M --json
+        --jobs 2 --chunk-size 1M --max-rate 3M --max-latency-increase 5000 --json
     assert_eq 0 "$RC" "hybrid backup ($ERR)"
     assert_contains "$ERR" "lowering concurrency to 1 workers" "the drop is logged with its reason"
-    assert_contains "$ERR" "above --max-latency-increase 10%" "and why"
+    assert_contains "$ERR" "above --max-latency-increase 5000%" "and why"
     assert_contains "$ERR" "raising concurrency to 2 workers" "the recovery is logged"
     assert_eq hybrid "$(json_get "$OUT" .concurrency.mode)" "mode"
     assert_eq 1 "$(json_get "$OUT" .concurrency.min_workers)" "lowest"
