@@ -214,9 +214,7 @@ static int denied(MYSQL *my, cairn_unit *u)
     unsigned code = mysql_errno(my);
     if (rc == CAIRN_OK || (code != 1044 && code != 1142 && code != 1227))
         return 0; /* readable, or another failure the next query reports */
-    free(u->status);
-    u->status = cairn_xstrdup("failed");
-    u->error = cairn_xstrdup(e.message);
+    cairn_unit_fail(u, e.message);
     return 1;
 }
 

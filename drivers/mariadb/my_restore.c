@@ -305,17 +305,6 @@ static void strip_definers(json_t *doc)
     }
 }
 
-/* restore --tenant: only the databases named. */
-static int wanted(const cairn_restore_flags *flags, const char *db)
-{
-    if (!flags->tenants)
-        return 1;
-    for (const char *const *t = flags->tenants; *t; t++)
-        if (db && strcmp(*t, db) == 0)
-            return 1;
-    return 0;
-}
-
 int my_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err)
 {
@@ -339,8 +328,8 @@ int my_restore_schema(const char *uri, const char *archive_path, const char *sec
         if (rc != CAIRN_OK)
             break;
         const char *name = json_string_value(json_object_get(db, "name"));
-        if (!wanted(flags, name))
-            continue;
+        if (flags->tenants && (!name || !cairn_strv_contains(flags->tenants, name)))
+            continue; /* restore --tenant: the databases named alone */
         if (pre) {
             rc = apply(my, db, err);
             if (rc == CAIRN_OK)

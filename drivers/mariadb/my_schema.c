@@ -167,7 +167,7 @@ int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
                      err);
     json_t *dbs = json_array();
     for (size_t i = 0; rc == CAIRN_OK && i < nunits; i++) {
-        if (units[i].status && strcmp(units[i].status, "failed") == 0)
+        if (cairn_unit_failed(&units[i]))
             continue;
         json_t *d = json_object();
         json_array_append_new(dbs, d);

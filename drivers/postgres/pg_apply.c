@@ -397,22 +397,15 @@ static int batch_flush(apply_state *st, batch *bt, cairn_error *err)
 
 /* ---- the second pass ---- */
 
-static int in_list(const char *const *v, const char *s)
-{
-    for (; v && *v; v++)
-        if (strcmp(*v, s) == 0)
-            return 1;
-    return 0;
-}
-
 /* A change to a table of schema belongs to the tenant unit of that name,
  * or to the database's unit. */
 static int skipped_unit(const cairn_apply_opts *opts, const char *schema)
 {
     if (!opts->skip_units || !schema)
         return 0;
-    const char *unit = in_list(opts->tenant_units, schema) ? schema : opts->database_unit;
-    return unit && in_list(opts->skip_units, unit);
+    const char *unit =
+        cairn_strv_contains(opts->tenant_units, schema) ? schema : opts->database_unit;
+    return unit && cairn_strv_contains(opts->skip_units, unit);
 }
 
 int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open open,

@@ -85,7 +85,7 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
     char *snap_arg = cairn_xasprintf("--snapshot=%s", snap->token);
     size_t nfailed = 0;
     for (size_t i = 0; i < nunits; i++)
-        nfailed += !whole || (units[i].status && strcmp(units[i].status, "failed") == 0);
+        nfailed += !whole || cairn_unit_failed(&units[i]);
     const char **args = cairn_xcalloc(nfailed + 8, sizeof *args);
     char **excl = cairn_xcalloc(nfailed + 1, sizeof *excl);
     size_t n = 0, e = 0;
@@ -96,7 +96,7 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
     args[n++] = "--section=post-data";
     args[n++] = "--no-sync";
     for (size_t i = 0; i < nunits; i++) {
-        int failed = units[i].status && strcmp(units[i].status, "failed") == 0;
+        int failed = cairn_unit_failed(&units[i]);
         if (whole && failed)
             args[n++] = excl[e++] = exact_pattern("--exclude-schema", units[i].name);
         else if (!whole && !failed)

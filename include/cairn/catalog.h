@@ -109,5 +109,7 @@ void cairn_unit_clear(cairn_unit *u);
 /* A unit that failed keeps its name, kind, status and error, and drops its
  * objects and sequences (nothing of it is in the backup). */
 void cairn_unit_fail(cairn_unit *u, const char *error);
+/* 1 when the unit failed (status "failed"). */
+int cairn_unit_failed(const cairn_unit *u);
 
 #endif

@@ -144,7 +144,7 @@ static json_t *summary_json(const cairn_manifest *m)
     json_object_set_new(j, "barrier_seconds", json_real(m->barrier_seconds));
     json_t *failed = json_array();
     for (size_t u = 0; u < m->nunits; u++)
-        if (m->units[u].status && strcmp(m->units[u].status, "failed") == 0)
+        if (cairn_unit_failed(&m->units[u]))
             json_array_append_new(failed, json_pack("{s:s, s:s}", "name", m->units[u].name, "error",
                                                     m->units[u].error ? m->units[u].error : ""));
     json_object_set_new(j, "failed_units", failed);

@@ -204,7 +204,7 @@ static int list_units(backup_ctx *c, cairn_error *err)
         return rc;
     m->snapshot_identity = cairn_xstrdup(c->snap->identity);
     for (size_t u = 0; u < m->nunits; u++)
-        if (strcmp(m->units[u].status, "failed") == 0) {
+        if (cairn_unit_failed(&m->units[u])) {
             m->units[u].schema_missing = 1;
             cairn_warn("unit %s failed: %s; the other units go on", m->units[u].name,
                        m->units[u].error ? m->units[u].error : "");

@@ -138,11 +138,6 @@ static int dump_one(backup_ctx *c, worker_state *w, cairn_work *job, int *source
     return CAIRN_OK;
 }
 
-static int unit_failed(const cairn_unit *u)
-{
-    return strcmp(u->status, "failed") == 0;
-}
-
 /* Under c->lock: the chunk is finished with, dumped or not. */
 static void chunk_finished(backup_ctx *c, cairn_work *job)
 {
@@ -159,7 +154,7 @@ static void fail_unit(backup_ctx *c, cairn_work *job, const cairn_error *err)
     cairn_unit *u = &c->m->units[job->unit];
     if (c->job->first_failure && !c->job->first_failure->code)
         *c->job->first_failure = *err;
-    if (!unit_failed(u)) {
+    if (!cairn_unit_failed(u)) {
         free(u->status);
         u->status = cairn_xstrdup("failed");
         u->error = cairn_xstrdup(err->message);
@@ -181,7 +176,7 @@ static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
     cairn_work *job = &c->work[item];
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        int skip = unit_failed(&c->m->units[job->unit]);
+        int skip = cairn_unit_failed(&c->m->units[job->unit]);
         if (skip)
             chunk_finished(c, job);
         pthread_mutex_unlock(&c->lock);
@@ -366,7 +361,7 @@ static size_t settle_units(backup_ctx *c)
     cairn_manifest *m = c->m;
     for (size_t i = 0; i < c->nwork; i++) {
         cairn_work *job = &c->work[i];
-        if (!job->chunk->file.path && !unit_failed(&m->units[job->unit])) {
+        if (!job->chunk->file.path && !cairn_unit_failed(&m->units[job->unit])) {
             /* its last failure, or why it was never tried */
             cairn_error e = {0};
             if (c->last_error[i])
@@ -381,7 +376,7 @@ static size_t settle_units(backup_ctx *c)
     size_t failed = 0;
     for (size_t u = 0; u < m->nunits; u++) {
         cairn_unit *unit = &m->units[u];
-        if (!unit_failed(unit))
+        if (!cairn_unit_failed(unit))
             continue;
         failed++;
         for (size_t i = 0; i < unit->nobjects; i++)

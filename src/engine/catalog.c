@@ -83,6 +83,11 @@ void cairn_unit_fail(cairn_unit *u, const char *error)
     }
 }
 
+int cairn_unit_failed(const cairn_unit *u)
+{
+    return u->status && strcmp(u->status, "failed") == 0;
+}
+
 int cairn_tenant_match(const cairn_tenant_filter *f, const char *name)
 {
     if (!f || !f->include)

@@ -197,7 +197,7 @@ static int partial_error(const cairn_manifest *m, cairn_error *err)
     cairn_buf names = {0};
     size_t n = 0;
     for (size_t u = 0; u < m->nunits; u++)
-        if (strcmp(m->units[u].status, "failed") == 0 && n++ < 5)
+        if (cairn_unit_failed(&m->units[u]) && n++ < 5)
             cairn_buf_printf(&names, "%s%s", n > 1 ? ", " : "", m->units[u].name);
     cairn_error_set(err, CAIRN_ENOCHAIN, "backup %s is partial: %zu units failed (%s%s)", m->id, n,
                     names.data ? names.data : "", n > 5 ? ", ..." : "");

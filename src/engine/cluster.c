@@ -94,7 +94,7 @@ static int dump_database(cluster_ctx *c, size_t i, const char *db, cairn_error *
     if (rc == CAIRN_OK) {
         for (size_t u = 0; u < sm->nunits; u++) {
             sm->units[u].database = cairn_xstrdup(db);
-            if (strcmp(sm->units[u].status, "failed") == 0)
+            if (cairn_unit_failed(&sm->units[u]))
                 sm->units[u].schema_missing = 1;
         }
         sm->snapshot_identity = cairn_xstrdup(snap.identity);
@@ -276,7 +276,7 @@ static int run(cluster_ctx *c, char **names, cairn_error *err)
                 rc = cairn_file_check(c->repo, m->id, &m->dbs[i].log, 0, err);
     size_t failed = 0;
     for (size_t u = 0; u < m->nunits; u++)
-        failed += strcmp(m->units[u].status, "failed") == 0;
+        failed += cairn_unit_failed(&m->units[u]);
     if (rc == CAIRN_OK && failed == m->nunits)
         rc = cairn_error_set(err, CAIRN_ERR, "every unit of every database failed");
     if (rc == CAIRN_OK && failed) {

@@ -338,14 +338,6 @@ typedef struct {
     char **tenants;
 } archive;
 
-static int in_names(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return 1;
-    return 0;
-}
-
 /* For a tenant restore, the selected units this archive holds: the first
  * holds those not schema_missing, a resume's its schema_units. */
 static char **archive_tenants(const restore_ctx *c, const cairn_resume *r)
@@ -354,7 +346,8 @@ static char **archive_tenants(const restore_ctx *c, const cairn_resume *r)
     size_t n = 0;
     for (size_t u = 0; u < c->nunits; u++) {
         const cairn_unit *un = &c->units[u];
-        int holds = r ? in_names(r->schema_units, r->nschema_units, un->name) : !un->schema_missing;
+        int holds = r ? cairn_strv_contains((const char *const *)r->schema_units, un->name)
+                      : !un->schema_missing;
         if (holds)
             out[n++] = cairn_xstrdup(un->name);
     }
@@ -385,8 +378,8 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
         char name[48];
         snprintf(name, sizeof name, "resume-%zu.archive", i + 1);
         rc = materialize_schema(c, &r->schema, name, dir, &a->path, err);
-        a->tenants = c->tenant_restore ? archive_tenants(c, r)
-                                       : cairn_strv_dup((const char *const *)r->schema_units);
+        if (c->tenant_restore) /* it holds the resumed units alone: filtered for --tenant only */
+            a->tenants = archive_tenants(c, r);
     }
     return rc;
 }

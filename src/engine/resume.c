@@ -39,11 +39,6 @@ typedef struct {
     char slot[64];
 } resume_ctx;
 
-static int is_failed(const cairn_unit *u)
-{
-    return strcmp(u->status, "failed") == 0;
-}
-
 static cairn_unit *find_unit(cairn_unit *units, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -142,7 +137,7 @@ static void pick_units(resume_ctx *c)
     cairn_manifest *m = c->m, *rm = c->rm;
     rm->units = cairn_xcalloc(m->nunits, sizeof *rm->units);
     for (size_t i = 0; i < m->nunits; i++) {
-        if (!is_failed(&m->units[i]))
+        if (!cairn_unit_failed(&m->units[i]))
             continue;
         cairn_unit *now = find_unit(c->now, c->nnow, m->units[i].name);
         if (!now) {
@@ -173,7 +168,7 @@ static int dump_units(resume_ctx *c, cairn_rate *rate, size_t *failed, cairn_err
     size_t nschema = 0;
     for (size_t i = 0; i < rm->nunits; i++) {
         const cairn_unit *then = find_unit(m->units, m->nunits, rm->units[i].name);
-        if (then && then->schema_missing && !is_failed(&rm->units[i]))
+        if (then && then->schema_missing && !cairn_unit_failed(&rm->units[i]))
             schema_units[nschema++] = rm->units[i]; /* shallow: only read */
     }
     char path[64];
@@ -199,7 +194,7 @@ static int dump_units(resume_ctx *c, cairn_rate *rate, size_t *failed, cairn_err
         rm->has_schema = 1;
         c->r.schema_units = cairn_xcalloc(nschema + 1, sizeof *c->r.schema_units);
         for (size_t i = 0; i < nschema; i++)
-            if (!is_failed(find_unit(rm->units, rm->nunits, schema_units[i].name)))
+            if (!cairn_unit_failed(find_unit(rm->units, rm->nunits, schema_units[i].name)))
                 c->r.schema_units[c->r.nschema_units++] = cairn_xstrdup(schema_units[i].name);
     }
     free(schema_units);
@@ -253,7 +248,7 @@ static void merge(resume_ctx *c)
     c->r.units = cairn_xcalloc(rm->nunits + 1, sizeof *c->r.units);
     for (size_t i = 0; i < rm->nunits; i++) {
         cairn_unit *then = find_unit(m->units, m->nunits, rm->units[i].name);
-        if (is_failed(&rm->units[i])) {
+        if (cairn_unit_failed(&rm->units[i])) {
             free(then->error);
             then->error = cairn_xstrdup(rm->units[i].error ? rm->units[i].error : "");
             continue;
@@ -267,7 +262,7 @@ static void merge(resume_ctx *c)
     }
     for (size_t i = 0; i < m->nunits; i++) {
         cairn_unit *now = find_unit(c->now, c->nnow, m->units[i].name);
-        if (is_failed(&m->units[i]) || !now || !now->name)
+        if (cairn_unit_failed(&m->units[i]) || !now || !now->name)
             continue;
         for (size_t k = 0; k < m->units[i].nsequences; k++) {
             free(m->units[i].sequences[k].schema);
@@ -303,7 +298,7 @@ static void merge(resume_ctx *c)
     m->slot = cairn_xstrdup(c->slot);
     size_t failed = 0;
     for (size_t i = 0; i < m->nunits; i++)
-        failed += is_failed(&m->units[i]);
+        failed += cairn_unit_failed(&m->units[i]);
     free(m->status);
     m->status = cairn_xstrdup(failed ? "partial" : "complete");
     cairn_manifest_sum(m);

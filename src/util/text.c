@@ -89,6 +89,14 @@ char **cairn_strv_dup(const char *const *v)
     return out;
 }
 
+int cairn_strv_contains(const char *const *v, const char *s)
+{
+    for (; v && *v; v++)
+        if (strcmp(*v, s) == 0)
+            return 1;
+    return 0;
+}
+
 void cairn_strlcpy(char *dst, const char *src, size_t cap)
 {
     if (!cap)

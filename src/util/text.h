@@ -18,6 +18,8 @@ char *cairn_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 void cairn_strv_free(char **v);
 /* A copy of a NULL-terminated string vector (NULL gives an empty one). */
 char **cairn_strv_dup(const char *const *v);
+/* 1 when s is one of the strings of v (NULL-terminated; NULL: none). */
+int cairn_strv_contains(const char *const *v, const char *s);
 
 /* Copies with truncation; always terminates. */
 void cairn_strlcpy(char *dst, const char *src, size_t cap);
