@@ -12,7 +12,17 @@
  * A DDL statement commits by itself, so its progress is recorded right
  * after it; a restore killed in that instant replays the statement again
  * on resume (the one window where exactly-once is not guaranteed).  Time
- * targets have the binlog's resolution: whole seconds. */
+ * targets have the binlog's resolution: whole seconds.
+ *
+ * A unit is a database.  A replay of some units (restore --tenant, a
+ * resumed backup's catch-up) keeps the row events of their tables: each
+ * BINLOG statement is preceded by the table maps it uses, which name the
+ * database; one that changes tables of a kept and of a left-out database
+ * cannot be split and stops the replay, as does any other statement that
+ * may change data or a schema (which database it touches is not known).
+ * Administration statements -- GRANT, CREATE USER, FLUSH, ANALYZE TABLE
+ * ... -- are passed over in every replay: cairn backs up databases, not
+ * accounts, and the target may not have the users they name. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,8 +151,14 @@ typedef struct {
     char file[256];   /* the binlog file events come from */
     uint64_t end_pos; /* end_log_pos of the last event header seen */
     int in_group, in_txn, group_done;
-    uint64_t transactions, changes;
-    char last[300]; /* position of the last transaction applied */
+    uint64_t transactions, changes, admin;
+    char last[300];                 /* position of the last transaction applied */
+    const cairn_apply_opts *filter; /* some units alone; NULL: every change */
+    int txn_applied;                /* the transaction in progress applied a change */
+    /* the table maps since the last statement: how many of kept and of
+     * left-out databases, and one of each by name */
+    int maps_kept, maps_left;
+    char kept_db[200], left_db[200];
 } exec_sink;
 
 static int exec_sql(exec_sink *x, const char *sql, size_t len)
@@ -176,12 +192,58 @@ static int close_group(exec_sink *x)
     int rc = CAIRN_OK;
     if (x->in_group && !x->group_done) {
         rc = record_progress(x);
-        x->transactions++;
+        x->transactions += !x->filter || x->txn_applied;
         if (rc == CAIRN_OK && cairn_fault("my-apply-kill"))
             kill(getpid(), SIGKILL); /* tests: a restore killed between transactions */
     }
     x->in_group = x->in_txn = x->group_done = 0;
     return rc;
+}
+
+static int keeps(const cairn_apply_opts *f, const char *db)
+{
+    if (f->only_units)
+        return cairn_strv_contains(f->only_units, db);
+    return !cairn_strv_contains(f->skip_units, db);
+}
+
+/* A BINLOG statement after `kept` and `left` table maps: run when it
+ * changes kept databases alone, or is no row event (the format event). */
+static int rows_kept(exec_sink *x, int kept, int left, int *run)
+{
+    *run = !x->filter || kept || !left;
+    if (x->filter && kept && left) {
+        cairn_error_set(&x->base.err, CAIRN_ENOCHAIN,
+                        "one statement at %s:%llu changes both `%s` and `%s`, which this restore "
+                        "keeps apart",
+                        x->file, (unsigned long long)x->end_pos, x->kept_db, x->left_db);
+        return cairn_error_hint(&x->base.err, "restore those units together, or the whole backup");
+    }
+    return CAIRN_OK;
+}
+
+/* Anything but rows, transaction control and session settings. */
+static int other_statement(exec_sink *x, const char *p, int *run)
+{
+    my_stmt_kind k = my_statement_kind(p, strlen(p));
+    *run = k != MY_STMT_ADMIN;
+    if (k == MY_STMT_ADMIN) {
+        if (x->admin++ == 0)
+            cairn_info("passing over administration statements in the log, such as \"%.60s\" "
+                       "(cairn restores databases, not accounts)",
+                       p);
+        return CAIRN_OK;
+    }
+    if (k == MY_STMT_OTHER && x->filter) {
+        cairn_error_set(&x->base.err, CAIRN_ENOCHAIN,
+                        "the log holds a statement at %s:%llu that a restore of some units "
+                        "cannot replay: %.60s",
+                        x->file, (unsigned long long)x->end_pos, p);
+        return cairn_error_hint(&x->base.err,
+                                "restore the whole backup onto a new server, or the tenant "
+                                "from a backup taken after that statement");
+    }
+    return CAIRN_OK;
 }
 
 static void trim(char *s)
@@ -199,14 +261,18 @@ static int statement(exec_sink *x, char *sql)
         p++;
     if (!*p)
         return CAIRN_OK;
-    if (strcmp(p, "START TRANSACTION") == 0 || strcmp(p, "BEGIN") == 0)
+    int kept = x->maps_kept, left = x->maps_left;
+    x->maps_kept = x->maps_left = 0;
+    if (strcmp(p, "START TRANSACTION") == 0 || strcmp(p, "BEGIN") == 0) {
         x->in_txn = 1;
+        x->txn_applied = 0;
+    }
     if (x->in_txn && strcmp(p, "COMMIT") == 0) {
         int rc = record_progress(x);
         if (rc == CAIRN_OK)
             rc = exec_sql(x, p, strlen(p));
         if (rc == CAIRN_OK) {
-            x->transactions++;
+            x->transactions += !x->filter || x->txn_applied;
             x->group_done = 1;
             x->in_txn = 0;
             if (cairn_fault("my-apply-kill"))
@@ -225,20 +291,65 @@ static int statement(exec_sink *x, char *sql)
         }
         return CAIRN_OK;
     }
-    if (strncmp(p, "BINLOG ", 7) == 0 && x->in_group)
-        x->changes++;
+    int run = 1, rc = CAIRN_OK;
+    if (strncmp(p, "BINLOG ", 7) == 0) {
+        rc = rows_kept(x, kept, left, &run);
+        if (run && x->in_group) {
+            x->changes++;
+            x->txn_applied = 1;
+        }
+    } else if (strncmp(p, "use ", 4) == 0) {
+        run = !x->filter; /* only row events are replayed then: they name their database */
+    } else if (strncmp(p, "/*!", 3) != 0 && strncmp(p, "/*M!", 4) != 0 &&
+               !(strncmp(p, "SET ", 4) == 0 && my_statement_kind(p, strlen(p)) != MY_STMT_ADMIN) &&
+               strcmp(p, "START TRANSACTION") != 0) {
+        rc = other_statement(x, p, &run);
+        x->txn_applied |= run && x->in_group;
+    }
+    if (rc != CAIRN_OK || !run)
+        return rc;
     return exec_sql(x, p, strlen(p));
 }
 
 /* A comment line between statements: event headers carry positions. */
+/* A table map's database: "...\tTable_map: `db`.`table` mapped to ...",
+ * with backticks in a name doubled. */
+static void table_map(exec_sink *x, const char *m)
+{
+    char db[200];
+    size_t n = 0;
+    for (m++; *m && n + 1 < sizeof db; m++) {
+        if (*m == '`' && m[1] == '`')
+            m++;
+        else if (*m == '`')
+            break;
+        db[n++] = *m;
+    }
+    db[n] = '\0';
+    int keep = keeps(x->filter, db);
+    if (keep && x->maps_kept++ == 0)
+        cairn_strlcpy(x->kept_db, db, sizeof x->kept_db);
+    if (!keep && x->maps_left++ == 0)
+        cairn_strlcpy(x->left_db, db, sizeof x->left_db);
+}
+
+/* Event headers ("#261126 18:50:41 server id 7  end_log_pos 1854 ...")
+ * carry positions and what the event is; other comment lines (such as an
+ * annotation's "#Q> " and the statement's text) carry nothing to act on. */
 static int comment(exec_sink *x, const char *l)
 {
+    if (!(l[1] >= '0' && l[1] <= '9') || !strstr(l, " server id "))
+        return CAIRN_OK;
+    const char *t = strstr(l, "\tTable_map: `");
+    if (t && x->filter)
+        table_map(x, t + 12);
     const char *e = strstr(l, "end_log_pos ");
     if (e)
         x->end_pos = strtoull(e + 12, NULL, 10);
     if (strstr(l, "\tGTID ")) {
         int rc = close_group(x);
         x->in_group = 1;
+        x->txn_applied = 0;
         return rc;
     }
     const char *r = strstr(l, "\tRotate to ");
@@ -370,20 +481,15 @@ static int choose(const stored_file *files, size_t n, const cairn_apply_opts *op
 }
 
 static int run_replay(MYSQL *my, const char *dir, const stored_file *files, const replay_range *r,
-                      const char *only_db, cairn_apply_result *res, cairn_error *err)
+                      const cairn_apply_opts *filter, cairn_apply_result *res, cairn_error *err)
 {
-    const char **argv = cairn_xcalloc(r->last - r->first + 9, sizeof *argv);
+    const char **argv = cairn_xcalloc(r->last - r->first + 8, sizeof *argv);
     char **paths = cairn_xcalloc(r->last - r->first + 2, sizeof *paths);
     char start[48] = "", stop[48] = "";
     size_t a = 0;
     argv[a++] = "mariadb-binlog";
     argv[a++] = "--no-defaults";
     argv[a++] = "--disable-log-bin";
-    /* one database's changes alone: its row events (by their table map)
-     * and the statements run in it */
-    char *db_arg = only_db ? cairn_xasprintf("--database=%s", only_db) : NULL;
-    if (db_arg)
-        argv[a++] = db_arg;
     if (r->start) {
         snprintf(start, sizeof start, "--start-position=%llu", (unsigned long long)r->start);
         argv[a++] = start;
@@ -397,6 +503,7 @@ static int run_replay(MYSQL *my, const char *dir, const stored_file *files, cons
     exec_sink *x = cairn_xcalloc(1, sizeof *x);
     x->base.ops = &exec_ops;
     x->my = my;
+    x->filter = filter;
     cairn_strlcpy(x->delim, ";", sizeof x->delim);
     cairn_strlcpy(x->file, files[r->first].name, sizeof x->file);
     const char *env[] = {"TZ=UTC", NULL};
@@ -414,7 +521,6 @@ static int run_replay(MYSQL *my, const char *dir, const stored_file *files, cons
         free(paths[i]);
     free(paths);
     free(argv);
-    free(db_arg);
     return rc;
 }
 
@@ -424,10 +530,7 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
 {
     (void)source;
     memset(res, 0, sizeof *res);
-    const char *only_db = opts->only_units ? opts->only_units[0] : NULL;
-    if (opts->only_units && (!only_db || opts->only_units[1]))
-        return cairn_error_set(err, CAIRN_EUSAGE,
-                               "MariaDB replays the log of one database alone, not of several");
+    const cairn_apply_opts *filter = opts->only_units || opts->skip_units ? opts : NULL;
     char *dir = cairn_temp_dir("replay", err);
     if (!dir)
         return err->code;
@@ -438,7 +541,7 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
     if (rc == CAIRN_OK)
         rc = choose(files, n, opts, &r, err);
     if (rc == CAIRN_OK && r.any)
-        rc = run_replay(conn->my, dir, files, &r, only_db, res, err);
+        rc = run_replay(conn->my, dir, files, &r, filter, res, err);
     if (rc == CAIRN_OK)
         res->stopped = r.stopped;
     if (rc != CAIRN_OK)

@@ -19,8 +19,19 @@ typedef struct my_group {
     uint64_t end;      /* position where its last event ends */
     uint32_t time;     /* timestamp of its last event (Unix seconds) */
     uint32_t changes;  /* row events and statements in it */
+    uint32_t schema;   /* statements that may change a schema (DDL, TRUNCATE, ...) */
+    uint32_t admin;    /* administration statements (GRANT, FLUSH, ANALYZE, ...) */
     int transactional; /* ends with an XID (else a standalone statement: DDL) */
 } my_group;
+
+/* What a logged statement is, from its first words: transaction control
+ * (BEGIN, COMMIT, SAVEPOINT, XA ...); administration that changes neither
+ * a schema nor data, and that cairn neither backs up nor replays (GRANT,
+ * REVOKE, CREATE/ALTER/DROP/RENAME USER or ROLE, SET PASSWORD, SET
+ * DEFAULT ROLE, FLUSH, ANALYZE/OPTIMIZE/REPAIR TABLE); or anything else --
+ * a statement that may change a schema or data. */
+typedef enum { MY_STMT_CONTROL, MY_STMT_ADMIN, MY_STMT_OTHER } my_stmt_kind;
+my_stmt_kind my_statement_kind(const char *sql, size_t len);
 
 /* Scans a file fed piece by piece (files can be as large as
  * max_binlog_size: they are never held whole). */
@@ -29,6 +40,11 @@ typedef struct my_binlog_scan {
     unsigned char head[19]; /* the event header being gathered */
     size_t head_len;
     uint64_t skip; /* bytes of the current event's body still to pass */
+    /* the start of a query event's body, for its statement's kind */
+    unsigned char peek[1024];
+    size_t peek_len, peek_want, peek_size;
+    int peek_type;
+    unsigned crc_len; /* bytes of checksum after each event body (from the format event) */
     int in_group;
     int failed;
     char why[128];

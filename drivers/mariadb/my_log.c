@@ -1,7 +1,9 @@
 /* Increments from the MariaDB binary log.
  *
  * DESIGN (section 5): an increment holds the binlog from the parent's end
- * (file:pos) to the end of the newest closed binlog file.  The capture
+ * (file:pos) to the end of the newest closed binlog file (a resume's
+ * catch-up log: to a given position; the file holding it is copied whole,
+ * and restore stops there).  The capture
  * checks that the log is usable (log_bin, binlog_format=ROW,
  * binlog_row_image=FULL), that the parent's file is still on the server and
  * that BINLOG_GTID_POS at the parent's end is the parent's GTID (a purged
@@ -220,9 +222,9 @@ static void iso_time(uint32_t t, char out[48])
 }
 
 /* Stores one downloaded file and counts the transactions in it that come
- * after the start. */
-static int store_file(const char *dir, const char *name, uint64_t after, cairn_sink *sink,
-                      cairn_log_result *res, cairn_error *err)
+ * after the start and end at or before until (0: the file's end). */
+static int store_file(const char *dir, const char *name, uint64_t after, uint64_t until,
+                      cairn_sink *sink, cairn_log_result *res, cairn_error *err)
 {
     char *path = cairn_xasprintf("%s/%s", dir, name);
     FILE *f = fopen(path, "rbe");
@@ -252,11 +254,11 @@ static int store_file(const char *dir, const char *name, uint64_t after, cairn_s
         rc = cairn_error_set(err, CAIRN_ERR, "binlog file %s as copied: %s", name, scan.why);
     for (size_t i = 0; rc == CAIRN_OK && i < scan.ngroups; i++) {
         const my_group *g = &scan.groups[i];
-        if (g->end <= after)
+        if (g->end <= after || (until && g->end > until))
             continue;
         res->transactions++;
         res->changes += g->changes;
-        res->ddl += !g->transactional;
+        res->ddl += g->schema > 0;
         if (!res->first_commit_at[0])
             iso_time(g->time, res->first_commit_at);
         iso_time(g->time, res->last_commit_at);
@@ -275,6 +277,10 @@ static int capture(MYSQL *my, const char *uri, const cairn_log_request *req, cai
                                "the last backup's position \"%s\" is not a "
                                "binlog position",
                                req->start);
+    char stop_file[256] = "";
+    uint64_t stop_pos = 0;
+    if (req->stop && my_position_parse(req->stop, stop_file, sizeof stop_file, &stop_pos) != 0)
+        return cairn_error_set(err, CAIRN_ERR, "\"%s\" is not a binlog position", req->stop);
     binlog_file *files = NULL;
     size_t n = 0;
     int rc = list_binlogs(my, &files, &n, err);
@@ -292,26 +298,39 @@ static int capture(MYSQL *my, const char *uri, const cairn_log_request *req, cai
         return rc;
     }
     size_t first = n, last = n >= 2 ? n - 2 : n; /* the newest file is open */
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (strcmp(files[i].name, start_file) == 0)
             first = i;
-    if (first < n && files[first].size <= start_pos)
+        if (stop_file[0] && strcmp(files[i].name, stop_file) == 0 && i + 1 < n)
+            last = i; /* closed by the rotation above */
+    }
+    uint64_t after = start_pos; /* in files[first] */
+    if (first < n && files[first].size <= start_pos && !(stop_file[0] && first == last)) {
         first++; /* the parent ended at the end of that file */
+        after = 0;
+    }
+    if (stop_file[0] &&
+        (last == n || strcmp(files[last].name, stop_file) != 0 || files[last].size < stop_pos)) {
+        free(files);
+        return cairn_error_set(err, CAIRN_ENOCHAIN, "binlog position %s is not on the server",
+                               req->stop);
+    }
     if (first == n || last == n || first > last) {
         free(files);
         return cairn_error_set(err, CAIRN_ENOCHAIN, "binlog file %s is gone", start_file);
     }
+    uint64_t end_pos = stop_file[0] ? stop_pos : files[last].size;
     if (strlen(files[last].name) > 40) {
         cairn_error_set(err, CAIRN_ERR, "binlog file name %.60s is too long", files[last].name);
         free(files);
         return err->code;
     }
     snprintf(res->end, sizeof res->end, "%.40s:%llu", files[last].name,
-             (unsigned long long)files[last].size);
+             (unsigned long long)end_pos);
     char *lit = my_literal(my, files[last].name);
     char *sql = cairn_xasprintf("SELECT BINLOG_GTID_POS(%s, %llu), DATE_FORMAT(UTC_TIMESTAMP(6), "
                                 "'%%Y-%%m-%%dT%%H:%%i:%%s.%%fZ')",
-                                lit, (unsigned long long)files[last].size);
+                                lit, (unsigned long long)end_pos);
     free(lit);
     char v[2][256];
     rc = query_row(my, sql, v, 2, err);
@@ -326,7 +345,8 @@ static int capture(MYSQL *my, const char *uri, const cairn_log_request *req, cai
     if (rc == CAIRN_OK) {
         rc = download(uri, dir, files, first, last, err);
         for (size_t i = first; rc == CAIRN_OK && i <= last; i++)
-            rc = store_file(dir, files[i].name, i == first ? start_pos : 0, sink, res, err);
+            rc = store_file(dir, files[i].name, i == first ? after : 0,
+                            i == last && stop_file[0] ? stop_pos : 0, sink, res, err);
         for (size_t i = first; i <= last; i++) { /* after a failure: leave nothing */
             char *p = cairn_xasprintf("%s/%s", dir, files[i].name);
             unlink(p);

@@ -93,8 +93,9 @@ typedef struct cairn_apply_opts {
     const char *const *skip_units;
     const char *const *tenant_units;
     const char *database_unit;
-    /* The units restored, when not all (NULL): a driver with
-     * CAIRN_DRIVER_ONE_UNIT_FILTER applies the changes of one unit only. */
+    /* The units whose changes are applied, when not all (NULL): set with
+     * skip_units, for a driver whose changes name their unit directly
+     * (MariaDB: a unit is a database) and which keeps these alone. */
     const char *const *only_units;
 } cairn_apply_opts;
 
@@ -108,13 +109,11 @@ typedef struct cairn_apply_result {
 typedef int (*cairn_log_open)(void *arg, cairn_source **out, cairn_error *err);
 
 enum {
-    CAIRN_DRIVER_SNAPSHOT_SLOT = 1u << 0,   /* snapshots carry a log position */
-    CAIRN_DRIVER_INCREMENTS = 1u << 1,      /* log capture and replay entries are set */
-    CAIRN_DRIVER_UNIT_FILTER = 1u << 2,     /* log_apply can skip units; capture can stop at a
-                                               position: backup --resume works */
-    CAIRN_DRIVER_ONE_UNIT_FILTER = 1u << 3, /* log_apply can keep the changes of one unit
-                                               alone (only_units): a one-tenant restore
-                                               replays increments */
+    CAIRN_DRIVER_SNAPSHOT_SLOT = 1u << 0, /* snapshots carry a log position */
+    CAIRN_DRIVER_INCREMENTS = 1u << 1,    /* log capture and replay entries are set */
+    CAIRN_DRIVER_UNIT_FILTER = 1u << 2,   /* log_apply can skip units; capture can stop at a
+                                             position: backup --resume works, and restore
+                                             --tenant replays increments */
 };
 
 typedef struct cairn_driver {

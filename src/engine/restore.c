@@ -65,20 +65,6 @@ static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error
     c->nunits = m->nunits;
     if (!o->tenants)
         return CAIRN_OK;
-    size_t named = 0;
-    while (o->tenants[named])
-        named++;
-    if (c->chain.nsteps > 1 && c->drv && !(c->drv->features & CAIRN_DRIVER_UNIT_FILTER) &&
-        !((c->drv->features & CAIRN_DRIVER_ONE_UNIT_FILTER) && named == 1)) {
-        cairn_error_set(err, CAIRN_EUSAGE,
-                        "restore --tenant replays %s increments for one tenant at a time, and "
-                        "%s is an increment",
-                        c->drv->name, c->chain.steps[c->chain.nsteps - 1]->id);
-        return cairn_error_hint(err,
-                                "restore the tenants one after the other, or from their "
-                                "full backup: --backup %s",
-                                m->id);
-    }
     for (const char *const *t = o->tenants; *t; t++) {
         size_t u = 0;
         while (u < m->nunits && strcmp(m->units[u].name, *t) != 0)
@@ -579,17 +565,16 @@ static int open_log(void *arg, cairn_source **out, cairn_error *err)
     return cairn_reader_open(lf->repo, lf->m->id, lf->f, 1, out, err);
 }
 
-/* Replays every increment after the full backup, in order, from after
- * `after` (a resumed restore) up to the chain's stop; then sets the
- * sequences from the last increment and removes the progress record. */
-/* The units a catch-up log must leave alone: those restored at or after
- * its end (dumped again by that resume or a later one), failed ones, and
- * with --tenant those not restored.  NULL-terminated names, borrowed. */
-static const char **catchup_skips(restore_ctx *c, const cairn_resume *r, size_t *applied,
-                                  cairn_error *err)
+/* The units a catch-up log brings forward (keep) and those it must leave
+ * alone (skip): left alone are those restored at or after its end (dumped
+ * again by that resume or a later one), failed ones, and with --tenant
+ * those not restored.  NULL-terminated names, borrowed; -1 on error. */
+static int catchup_units(restore_ctx *c, const cairn_resume *r, const char ***skip,
+                         const char ***keep, size_t *applied, cairn_error *err)
 {
     const cairn_manifest *m = c->m;
-    const char **skip = cairn_xcalloc(m->nunits + 1, sizeof *skip);
+    *skip = cairn_xcalloc(m->nunits + 1, sizeof **skip);
+    *keep = cairn_xcalloc(m->nunits + 1, sizeof **keep);
     size_t n = 0;
     *applied = 0;
     for (size_t u = 0; u < m->nunits; u++) {
@@ -598,16 +583,14 @@ static const char **catchup_skips(restore_ctx *c, const cairn_resume *r, size_t 
         for (size_t k = 0; k < c->nunits; k++)
             selected |= strcmp(c->units[k].name, un->name) == 0;
         if (selected && strcmp(un->status, "complete") == 0 && un->position &&
-            c->drv->position_cmp(un->position, r->position, &cmp, err) != CAIRN_OK) {
-            free(skip);
-            return NULL;
-        }
+            c->drv->position_cmp(un->position, r->position, &cmp, err) != CAIRN_OK)
+            return -1;
         if (cmp >= 0)
-            skip[n++] = un->name;
+            (*skip)[n++] = un->name;
         else
-            (*applied)++;
+            (*keep)[(*applied)++] = un->name;
     }
-    return skip;
+    return 0;
 }
 
 /* Which unit a change belongs to, for a driver's log_apply: the backup's
@@ -667,8 +650,10 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, const unit_names *nam
         if ((rc = c->drv->position_cmp(r->position, position, &cmp, err)) != CAIRN_OK)
             break;
         size_t applied = 0;
-        const char **skip = cmp > 0 ? catchup_skips(c, r, &applied, err) : NULL;
-        if (cmp > 0 && !skip) {
+        const char **skip = NULL, **keep = NULL;
+        if (cmp > 0 && catchup_units(c, r, &skip, &keep, &applied, err) != 0) {
+            free(skip);
+            free(keep);
             rc = err->code;
             break;
         }
@@ -676,9 +661,11 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, const unit_names *nam
             cairn_info("bringing %zu units to %s through the log of resume %zu", applied,
                        r->position, k + 1);
             cairn_apply_opts ao = {.after = position,
+                                   .stop_position = r->position,
                                    .skip_units = skip,
                                    .tenant_units = names->tenants,
-                                   .database_unit = names->database};
+                                   .database_unit = names->database,
+                                   .only_units = keep};
             cairn_apply_result ar;
             memset(&ar, 0, sizeof ar);
             log_file lf = {c->repo, m, &r->log};
@@ -691,6 +678,7 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, const unit_names *nam
                 cairn_strlcpy(position, ar.last_position, cap);
         }
         free(skip);
+        free(keep);
     }
     return rc;
 }
@@ -713,6 +701,9 @@ static cairn_unit restored_sequences(const restore_ctx *c, const cairn_unit *u)
     return mine;
 }
 
+/* Replays every increment after the full backup, in order, from after
+ * `after` (a resumed restore) up to the chain's stop; then sets the
+ * sequences from the last increment and removes the progress record. */
 static int apply_increments(restore_ctx *c, const char *after, cairn_restore_result *res,
                             cairn_error *err)
 {

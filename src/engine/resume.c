@@ -1,15 +1,16 @@
 /* backup --resume: completing a partial full backup.
  *
  * DESIGN (section 1): the units that failed are dumped again under a new
- * snapshot, at position P2, with their own new replication slot.  The
- * units dumped before stand at the backup's previous end P1; the log from
- * P1 to P2 is read from the backup's own slot (which nothing else reads:
- * a partial backup starts no chain) and stored with the backup.  Restore
- * loads every unit and replays that log for the units dumped at P1 only,
- * so every unit lands at P2: the backup's new consistent position.  Its
- * slot becomes the new one; the old one is dropped once the manifest is
- * written.  The schema must not have changed between P1 and P2 (the
- * fingerprint and the log say so), or the units would not fit together.
+ * snapshot, at position P2 (PostgreSQL: with their own new replication
+ * slot).  The units dumped before stand at the backup's previous end P1;
+ * the log from P1 to P2 is read -- from the backup's own slot, which
+ * nothing else reads (a partial backup starts no chain), or from the
+ * MariaDB binlog -- and stored with the backup.  Restore loads every unit
+ * and replays that log for the units dumped at P1 only, so every unit
+ * lands at P2: the backup's new consistent position.  A slot becomes the
+ * backup's new one; the old one is dropped once the manifest is written.
+ * The schema must not have changed between P1 and P2 (the fingerprint and
+ * the log say so), or the units would not fit together.
  *
  * Idempotent: a complete backup has nothing to resume; a resume that was
  * killed leaves files the manifest does not name (overwritten by the next
@@ -47,6 +48,13 @@ static cairn_unit *find_unit(cairn_unit *units, size_t n, const char *name)
     return NULL;
 }
 
+/* PostgreSQL keeps the log for a backup in a replication slot; the MariaDB
+ * binlog is kept by the server for everyone. */
+static int has_slots(const cairn_driver *drv)
+{
+    return drv->slot_drop != NULL;
+}
+
 static int check_resumable(const resume_ctx *c, cairn_error *err)
 {
     const cairn_manifest *m = c->m;
@@ -61,11 +69,11 @@ static int check_resumable(const resume_ctx *c, cairn_error *err)
         cairn_error_set(err, CAIRN_ERR, "resuming a %s backup is not available yet", m->driver);
         return cairn_error_hint(err, "take a new full backup once the cause is fixed");
     }
-    if (!m->slot) {
+    if ((has_slots(c->drv) && !m->slot) || !m->end_position || !*m->end_position) {
         cairn_error_set(err, CAIRN_ENOCHAIN,
-                        "backup %s has no replication slot: the units dumped before cannot be "
-                        "brought to a new snapshot",
-                        m->id);
+                        "backup %s has no %s: the units dumped before cannot be brought to a new "
+                        "snapshot",
+                        m->id, has_slots(c->drv) ? "replication slot" : "binlog position");
         return cairn_error_hint(err, "take a new full backup once the cause is fixed");
     }
     return CAIRN_OK;
@@ -78,7 +86,7 @@ static void clean_killed(resume_ctx *c)
     cairn_repo_get_json(c->repo, c->m->id, "resume.json", &pending);
     const char *slot = json_string_value(json_object_get(pending, "slot"));
     cairn_error e = {0};
-    if (slot && c->drv->slot_drop && c->drv->slot_drop(c->o->source_uri, slot, &e) == CAIRN_OK)
+    if (slot && has_slots(c->drv) && c->drv->slot_drop(c->o->source_uri, slot, &e) == CAIRN_OK)
         cairn_info("dropped replication slot %s of an interrupted resume", slot);
     json_decref(pending);
 }
@@ -87,14 +95,18 @@ static void clean_killed(resume_ctx *c)
  * be the ones the backup was taken of. */
 static int take_snapshot(resume_ctx *c, cairn_error *err)
 {
-    cairn_backup_slot_name(c->m->id, c->slot);
-    json_t *doc = json_pack("{s:s}", "slot", c->slot);
-    int rc = cairn_repo_put_json(c->repo, c->m->id, "resume.json", doc, err);
-    json_decref(doc);
-    if (rc != CAIRN_OK)
-        return rc;
+    int rc = CAIRN_OK;
+    if (has_slots(c->drv)) {
+        cairn_backup_slot_name(c->m->id, c->slot);
+        json_t *doc = json_pack("{s:s}", "slot", c->slot);
+        rc = cairn_repo_put_json(c->repo, c->m->id, "resume.json", doc, err);
+        json_decref(doc);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
     cairn_repo_defer_sync(c->repo); /* one sync before the manifest */
-    cairn_snapshot_opts so = {.slot_name = c->slot, .long_query_guard = c->o->long_query_guard};
+    cairn_snapshot_opts so = {.slot_name = c->slot[0] ? c->slot : NULL,
+                              .long_query_guard = c->o->long_query_guard};
     if (c->drv->snapshot_open(c->o->source_uri, &so, &c->snap, err) != CAIRN_OK)
         return err->code;
     c->have_snapshot = 1;
@@ -294,8 +306,10 @@ static void merge(resume_ctx *c)
     cairn_time_iso_us(at);
     free(m->end_at);
     m->end_at = cairn_xstrdup(at);
-    free(m->slot);
-    m->slot = cairn_xstrdup(c->slot);
+    if (c->slot[0]) {
+        free(m->slot);
+        m->slot = cairn_xstrdup(c->slot);
+    }
     size_t failed = 0;
     for (size_t i = 0; i < m->nunits; i++)
         failed += cairn_unit_failed(&m->units[i]);
@@ -386,7 +400,7 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
     rc = run(&c, &rate, err);
     if (c.have_snapshot)
         c.drv->snapshot_close(&c.snap);
-    char *old_slot = cairn_xstrdup(c.m->slot);
+    char *old_slot = c.m->slot ? cairn_xstrdup(c.m->slot) : NULL;
     if (rc == CAIRN_OK) {
         merge(&c);
         c.m->duration += cairn_now() - t0;
@@ -394,7 +408,7 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
     }
     cairn_error e = {0};
     if (rc == CAIRN_OK) {
-        if (c.drv->slot_drop(o->source_uri, old_slot, &e) != CAIRN_OK)
+        if (old_slot && c.slot[0] && c.drv->slot_drop(o->source_uri, old_slot, &e) != CAIRN_OK)
             cairn_warn("cannot drop replication slot %s the backup no longer needs: %s", old_slot,
                        e.message);
         cairn_repo_remove_file(c.repo, c.m->id, "resume.json", &e);

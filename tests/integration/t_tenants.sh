@@ -247,11 +247,13 @@ test_pg_failing_chunk_is_retried_then_fails_its_unit_alone() {
     drop_db tn_src
 }
 
-test_mariadb_unreadable_tenant_is_partial() {
+test_mariadb_unreadable_tenant_is_partial_then_resumed() {
     mdb_tenants "$MDB_A"
     mdb_reset "$MDB_B"
-    mdb "$MDB_A" -e "DROP USER IF EXISTS tn_bk; CREATE USER tn_bk IDENTIFIED BY 'pw';
-        GRANT RELOAD, PROCESS, BINLOG MONITOR, SHOW DATABASES ON *.* TO tn_bk;"
+    mdb "$MDB_A" -e "CREATE TABLE shared.log (id INT PRIMARY KEY, what TEXT) ENGINE=Aria;
+        INSERT INTO shared.log VALUES (1, 'before');
+        DROP USER IF EXISTS tn_bk; CREATE USER tn_bk IDENTIFIED BY 'pw';
+        GRANT RELOAD, PROCESS, BINLOG MONITOR, REPLICATION SLAVE, SHOW DATABASES ON *.* TO tn_bk;"
     local db
     for db in shared $(seq -f 'tenant_%02g' 1 20); do
         [ "$db" = tenant_07 ] && continue
@@ -262,14 +264,54 @@ test_mariadb_unreadable_tenant_is_partial() {
     assert_eq 3 "$RC" "a database the user cannot read gives exit 3 ($ERR)"
     assert_eq tenant_07 "$(json_get "$OUT" '.failed_units[0].name')" "the failed unit is named"
     local id; id=$(json_get "$OUT" .id)
-    run_cairn backup --source "$src" --repo "$WORK/repo" --resume "$id"
-    assert_eq 1 "$RC" "resume is refused on MariaDB for now"
-    assert_contains "$ERR" "not available yet" "says so"
     run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --backup "$id" --tenant tenant_03
     assert_eq 0 "$RC" "a complete tenant of the partial backup restores ($ERR)"
     assert_eq "$(mdb_digest "$MDB_A" | grep -F '`tenant_03`')" "$(mdb_digest "$MDB_B" | grep -F '`tenant_03`')" "identical"
+    mdb_reset "$MDB_B"
+
+    # the source moves on (rows in a tenant, the shared database, an Aria
+    # table and the failed tenant); the grant comes; the backup is completed
+    mdb "$MDB_A" -e "INSERT INTO tenant_03.users (name, note) VALUES ('late', 'x');
+        UPDATE tenant_07.users SET note = 'changed' WHERE id <= 10;
+        DELETE FROM tenant_20.users WHERE id % 2 = 0;
+        UPDATE shared.plans SET name = 'gold' WHERE id = 2; INSERT INTO shared.log VALUES (2, 'between');
+        GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON tenant_07.* TO tn_bk"
+    run_cairn backup --source "$src" --repo "$WORK/repo" --resume "$id" --json
+    assert_eq 0 "$RC" "resume ($ERR)"
+    assert_eq complete "$(json_get "$OUT" .status)" "the same backup, complete"
+    assert_eq "$id" "$(json_get "$OUT" .id)" "same id"
+    run_cairn backup --source "$src" --repo "$WORK/repo" --resume "$id"
+    assert_eq 0 "$RC" "a second resume does no harm"
+    assert_contains "$ERR" "nothing to resume" "and says so"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --jobs 3
+    assert_eq 0 "$RC" "restore of the resumed backup ($ERR)"
+    assert_contains "$ERR" "through the log of resume 1" "the units dumped before catch up"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
+
+    # increments go on from the resumed backup
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "INSERT INTO tenant_07.users (name) VALUES ('after resume')"
+    run_cairn backup --source "$src" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "an increment on the resumed backup ($ERR)"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "restore of the chain ($ERR)"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
     mdb "$MDB_A" -e "DROP USER tn_bk"
     mdb_reset "$MDB_B"
+}
+
+test_mariadb_resume_refuses_a_schema_change() {
+    mdb_tenants "$MDB_A"
+    CAIRN_FAULT=chunk-fail:4 run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
+        --tenant-pattern 'tenant_*' --jobs 1 --json
+    assert_eq 3 "$RC" "a chunk that keeps failing fails its unit ($ERR)"
+    local id; id=$(json_get "$OUT" .id)
+    mdb "$MDB_A" -e "ALTER TABLE tenant_11.users ADD COLUMN extra INT"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --resume "$id"
+    assert_eq 6 "$RC" "a schema change between the two snapshots is refused ($ERR)"
+    assert_contains "$ERR" "schema changed" "says why"
+    run_cairn show --repo "$WORK/repo" "$id" --json
+    assert_eq partial "$(json_get "$OUT" .status)" "the backup stays partial"
 }
 
 # A tenant brought back to a point in time through the increments, into a
@@ -325,6 +367,60 @@ test_mariadb_tenant_point_in_time_through_increments() {
     assert_eq 0 "$RC" "tenant restore to a point in time ($ERR)"
     assert_eq "$want" "$(mdb_digest "$MDB_A" | grep -F '`tenant_05`')" "the tenant as it was at that time"
     assert_eq "$others" "$(mdb_digest "$MDB_A" | grep -vF '`tenant_05`' | grep -v '^database tenant_05')" "the other tenants keep everything"
-    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_05 --tenant tenant_06
-    assert_eq 2 "$RC" "two tenants through MariaDB increments: one at a time"
+    mdb_reset "$MDB_B"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_06 --tenant tenant_07
+    assert_eq 0 "$RC" "two tenants through the increments ($ERR)"
+    assert_eq "$(mdb_digest "$MDB_A" | grep -F -e '`tenant_06`' -e '`tenant_07`')" \
+        "$(mdb_digest "$MDB_B" | grep -F -e '`tenant_06`' -e '`tenant_07`')" "both at the chain's end"
+    assert_eq "" "$(mdb "$MDB_B" -e "SHOW DATABASES LIKE 'tenant_05'")" "and nothing else"
+
+    mdb_reset "$MDB_B"
+}
+
+# Account statements in the log are passed over; a schema change stops a
+# replay of some tenants, whose database it may touch is not known.
+test_mariadb_tenant_replay_passes_grants_stops_at_ddl() {
+    mdb_tenants "$MDB_A"
+    mdb_reset "$MDB_B"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --tenant-pattern 'tenant_*'
+    assert_eq 0 "$RC" "full ($ERR)"
+    mdb "$MDB_A" -e "CREATE USER IF NOT EXISTS tn_reader; GRANT SELECT ON tenant_06.* TO tn_reader;
+                     UPDATE tenant_06.users SET note = 'after grant' WHERE id = 1;
+                     UPDATE tenant_07.users SET note = 'not restored' WHERE id = 1;
+                     UPDATE tenant_06.users, tenant_07.users SET tenant_06.users.name = 'both'
+                       WHERE tenant_06.users.id = 2 AND tenant_07.users.id = 0"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 1 ($ERR)"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_06
+    assert_eq 0 "$RC" "a GRANT in the log does not stop a tenant restore ($ERR)"
+    assert_contains "$ERR" "passing over administration statements" "and says it passed it over"
+    assert_eq "$(mdb_digest "$MDB_A" | grep -F '`tenant_06`')" "$(mdb_digest "$MDB_B" | grep -F '`tenant_06`')" "the tenant at the chain's end"
+    assert_eq "" "$(mdb "$MDB_B" -e "SELECT user FROM mysql.user WHERE user = 'tn_reader'")" "no account made on the target"
+
+    mdb "$MDB_A" -e "UPDATE tenant_06.users, tenant_07.users SET tenant_06.users.name = 'both', tenant_07.users.name = 'both'
+                       WHERE tenant_06.users.id = 3 AND tenant_07.users.id = 3"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 2 ($ERR)"
+    assert_eq 1 "$(json_get "$(cd "$WORK" && "$CAIRN" list --repo "$WORK/repo" --json)" '.[-1].transactions')" "the increment counts its transaction"
+    mdb_reset "$MDB_B"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_06
+    assert_eq 6 "$RC" "one statement changing a restored and another tenant stops it ($ERR)"
+    assert_contains "$ERR" "keeps apart" "says why"
+    mdb_reset "$MDB_B"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_06 --tenant tenant_07
+    assert_eq 0 "$RC" "restored together, they replay ($ERR)"
+    assert_eq "both" "$(mdb "$MDB_B" -e "SELECT name FROM tenant_07.users WHERE id = 3")" "the change to both"
+
+    mdb "$MDB_A" -e "ALTER TABLE tenant_09.users ADD COLUMN extra INT; DROP USER tn_reader"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 3 ($ERR)"
+    mdb_reset "$MDB_B"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --tenant tenant_06 --tenant tenant_07
+    assert_eq 6 "$RC" "a schema change in the replayed log stops a tenant restore ($ERR)"
+    assert_contains "$ERR" "ALTER TABLE" "naming the statement"
+    mdb_reset "$MDB_B"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "the whole chain replays ($ERR)"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
+    mdb_reset "$MDB_B"
 }
