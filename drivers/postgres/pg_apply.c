@@ -408,6 +408,34 @@ static int skipped_unit(const cairn_apply_opts *opts, const char *schema)
     return unit && cairn_strv_contains(opts->skip_units, unit);
 }
 
+/* A change this replay leaves alone; -1 for a TRUNCATE of tables of a kept
+ * and of a left-out unit at once, which cannot be split. */
+static int skipped_change(const cairn_apply_opts *opts, const pgd_change *c)
+{
+    if (c->kind != PGD_TRUNCATE)
+        return skipped_unit(opts, c->schema);
+    size_t left = 0;
+    for (size_t i = 0; i < c->ntruncated; i += 2)
+        left += (size_t)skipped_unit(opts, c->truncated[i]);
+    return left == 0 ? 0 : left * 2 == c->ntruncated ? 1 : -1;
+}
+
+/* restore --as: the tenant's changes go to its new schema. */
+static void rename_change(const cairn_apply_opts *opts, pgd_change *c)
+{
+    if (!opts->rename_from)
+        return;
+    if (c->schema && strcmp(c->schema, opts->rename_from) == 0) {
+        free(c->schema);
+        c->schema = cairn_xstrdup(opts->rename_to);
+    }
+    for (size_t i = 0; i < c->ntruncated; i += 2)
+        if (strcmp(c->truncated[i], opts->rename_from) == 0) {
+            free(c->truncated[i]);
+            c->truncated[i] = cairn_xstrdup(opts->rename_to);
+        }
+}
+
 int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open open,
                  void *open_arg, const cairn_apply_opts *opts, cairn_apply_result *res,
                  cairn_error *err)
@@ -527,10 +555,21 @@ int pg_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
                 }
                 res->changes++;
             }
-        } else if (applying && skipped_unit(opts, c.schema)) {
+        } else if (applying && skipped_change(opts, &c) < 0) {
+            char at[24];
+            pgd_lsn_format(rec.lsn, at);
+            rc = cairn_error_set(err, CAIRN_ENOCHAIN,
+                                 "one TRUNCATE at %s empties tables of a restored and of another "
+                                 "unit, which this restore keeps apart",
+                                 at);
+            cairn_error_hint(err, "restore those units together, or the whole backup");
+            pgd_change_clear(&c);
+            break;
+        } else if (applying && skipped_change(opts, &c)) {
             /* a unit this replay leaves alone */
         } else if (applying) {
             int one = 0;
+            rename_change(opts, &c);
             stmt.len = 0;
             cairn_buf_add(&stmt, "", 0);
             rc = change_sql(&st, &c, &stmt, &one, err);

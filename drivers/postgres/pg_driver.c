@@ -25,6 +25,7 @@ const cairn_driver cairn_postgres_driver = {
     .dump_chunk = pg_dump_chunk,
     .slot_drop = pg_slot_drop,
     .target_prepare = pg_target_prepare,
+    .tenant_rename = pg_tenant_rename,
     .restore_schema = pg_restore_schema,
     .load_begin = pg_load_begin,
     .load_chunk = pg_load_chunk,

@@ -65,6 +65,17 @@ int pg_prepare_tenants(PGconn *pg, const char *dbname, const cairn_unit *units, 
                        const cairn_restore_flags *flags, cairn_error *err);
 int pg_tenant_list(const char *archive, const char *const *schemas, const char *list_path,
                    cairn_error *err);
+/* Entries of every schema but `others`, leaving out what a scratch
+ * database must not run (event triggers, publications, subscriptions). */
+int pg_tenant_list_except(const char *archive, const char *const *others, const char *list_path,
+                          cairn_error *err);
+int pg_tenant_rename(const char *target_uri, const char *archive_path, const char *tenant,
+                     const char *as, const char *const *others, const cairn_restore_flags *flags,
+                     const char *out_path, cairn_error *err);
+/* Runs a client program: PROGRAM ARGS... --dbname CONNINFO [POSITIONAL],
+ * the connection string without its password, which travels in PGPASSWORD. */
+int pg_run_tool(const char *name, const char *uri, const char *const *args, const char *positional,
+                cairn_sink *out, cairn_error *err);
 int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err);
 int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);

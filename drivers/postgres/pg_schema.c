@@ -28,10 +28,8 @@ static void wipe(char *s)
     }
 }
 
-/* Runs a client program: PROGRAM ARGS... --dbname CONNINFO [POSITIONAL],
- * the connection string without its password, which travels in PGPASSWORD. */
-static int run_tool(const char *name, const char *uri, const char *const *args,
-                    const char *positional, cairn_sink *out, cairn_error *err)
+int pg_run_tool(const char *name, const char *uri, const char *const *args, const char *positional,
+                cairn_sink *out, cairn_error *err)
 {
     char *password = NULL;
     char *conninfo = pg_child_conninfo(uri, NULL, &password, err);
@@ -102,7 +100,7 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
         else if (!whole && !failed)
             args[n++] = excl[e++] = exact_pattern("--schema", units[i].name);
     }
-    int rc = run_tool("pg_dump", uri, args, NULL, sink, err);
+    int rc = pg_run_tool("pg_dump", uri, args, NULL, sink, err);
     for (size_t i = 0; i < e; i++)
         free(excl[i]);
     free(excl);
@@ -143,7 +141,7 @@ int pg_restore_schema(const char *uri, const char *archive_path, const char *sec
         args[n++] = "--no-privileges";
     }
     args[n] = NULL;
-    int rc = run_tool("pg_restore", uri, args, archive_path, NULL, err);
+    int rc = pg_run_tool("pg_restore", uri, args, archive_path, NULL, err);
     if (list)
         unlink(list);
     free(list);

@@ -215,6 +215,30 @@ static int wanted_id(const char *ids, long id)
     return strstr(ids, key) != NULL;
 }
 
+/* "\nID;" for every entry of a pg_restore --list, so lookups are exact. */
+static void collect_ids(const char *listing, cairn_buf *ids)
+{
+    cairn_buf_add(ids, "\n", 1);
+    for (const char *line = listing; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        if (*line >= '0' && *line <= '9')
+            cairn_buf_printf(ids, "\n%ld;", strtol(line, NULL, 10));
+        line = eol ? eol + 1 : NULL;
+    }
+    cairn_buf_add(ids, "\n", 2);
+}
+
+static int write_list(const char *path, const cairn_buf *out, cairn_error *err)
+{
+    FILE *f = fopen(path, "wxe");
+    int rc = CAIRN_OK;
+    if (!f || fwrite(out->data ? out->data : "", 1, out->len, f) != out->len)
+        rc = cairn_error_set(err, CAIRN_ERR, "cannot write the restore list %s", path);
+    if (f && fclose(f) != 0 && rc == CAIRN_OK)
+        rc = cairn_error_set(err, CAIRN_ERR, "cannot write the restore list %s", path);
+    return rc;
+}
+
 /* Writes list_path: the archive's entries for the schemas, in the
  * archive's order. */
 int pg_tenant_list(const char *archive, const char *const *schemas, const char *list_path,
@@ -227,16 +251,8 @@ int pg_tenant_list(const char *archive, const char *const *schemas, const char *
         free(all);
         return cairn_error_prefix(err, "listing the schema archive");
     }
-    /* "\nID;" for every entry of the schemas, so lookups are exact */
     cairn_buf ids = {0};
-    cairn_buf_add(&ids, "\n", 1);
-    for (char *line = mine; line && *line;) {
-        char *eol = strchr(line, '\n');
-        if (*line != ';' && *line >= '0' && *line <= '9')
-            cairn_buf_printf(&ids, "\n%ld;", strtol(line, NULL, 10));
-        line = eol ? eol + 1 : NULL;
-    }
-    cairn_buf_add(&ids, "\n", 2);
+    collect_ids(mine, &ids);
     cairn_buf out = {0};
     size_t kept = 0;
     for (char *line = all; line && *line;) {
@@ -250,16 +266,61 @@ int pg_tenant_list(const char *archive, const char *const *schemas, const char *
         }
         line = eol ? eol + 1 : NULL;
     }
-    FILE *f = fopen(list_path, "wxe");
-    int rc = CAIRN_OK;
-    if (!f || fwrite(out.data ? out.data : "", 1, out.len, f) != out.len)
-        rc = cairn_error_set(err, CAIRN_ERR, "cannot write the restore list %s", list_path);
-    if (f && fclose(f) != 0 && rc == CAIRN_OK)
-        rc = cairn_error_set(err, CAIRN_ERR, "cannot write the restore list %s", list_path);
+    int rc = write_list(list_path, &out, err);
     cairn_debug("tenant restore list: %zu of the archive's entries", kept);
     free(out.data);
     free(ids.data);
     free(all);
     free(mine);
+    return rc;
+}
+
+/* What a scratch database must not run: an event trigger needs a
+ * superuser and fires on everything after it; a subscription connects. */
+static int scratch_unsafe(const char *line)
+{
+    const char *p = strchr(line, ';');
+    if (!p)
+        return 0;
+    p++;
+    for (int field = 0; field < 2; field++) { /* catalog oids */
+        while (*p == ' ')
+            p++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    while (*p == ' ')
+        p++;
+    return strncmp(p, "EVENT TRIGGER ", 14) == 0 || strncmp(p, "SUBSCRIPTION ", 13) == 0 ||
+           strncmp(p, "PUBLICATION ", 12) == 0;
+}
+
+int pg_tenant_list_except(const char *archive, const char *const *others, const char *list_path,
+                          cairn_error *err)
+{
+    char *all = NULL, *theirs = NULL;
+    if (toc(archive, NULL, &all, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "listing the schema archive");
+    if (others && others[0] && toc(archive, others, &theirs, err) != CAIRN_OK) {
+        free(all);
+        return cairn_error_prefix(err, "listing the schema archive");
+    }
+    cairn_buf ids = {0};
+    collect_ids(theirs, &ids);
+    cairn_buf out = {0};
+    for (char *line = all; line && *line;) {
+        char *eol = strchr(line, '\n');
+        if (eol)
+            *eol = '\0';
+        if (*line >= '0' && *line <= '9' && !wanted_id(ids.data, strtol(line, NULL, 10)) &&
+            !(others && others[0] && schema_entry(line, others)) && !scratch_unsafe(line))
+            cairn_buf_printf(&out, "%s\n", line);
+        line = eol ? eol + 1 : NULL;
+    }
+    int rc = write_list(list_path, &out, err);
+    free(out.data);
+    free(ids.data);
+    free(all);
+    free(theirs);
     return rc;
 }

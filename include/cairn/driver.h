@@ -93,6 +93,9 @@ typedef struct cairn_apply_opts {
     const char *const *skip_units;
     const char *const *tenant_units;
     const char *database_unit;
+    /* restore --as: changes to unit rename_from (a schema, a database) are
+     * applied to rename_to instead.  NULL: none. */
+    const char *rename_from, *rename_to;
     /* The units whose changes are applied, when not all (NULL): set with
      * skip_units, for a driver whose changes name their unit directly
      * (MariaDB: a unit is a database) and which keeps these alone. */
@@ -161,6 +164,14 @@ typedef struct cairn_driver {
     int (*target_prepare)(const char *uri, const cairn_identity *source, const cairn_unit *units,
                           size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
     /* Apply a section ("pre-data", "post-data") of the schema archive at path. */
+    /* Optional (restore --as): writes to out_path a schema archive holding
+     * tenant unit `tenant` of the archive at archive_path, and nothing else,
+     * under the name `as`.  What the tenant refers to outside itself is
+     * reported, and must exist on the target (checked); `others`, the
+     * backup's other tenant units, are left out while renaming. */
+    int (*tenant_rename)(const char *target_uri, const char *archive_path, const char *tenant,
+                         const char *as, const char *const *others,
+                         const cairn_restore_flags *flags, const char *out_path, cairn_error *err);
     int (*restore_schema)(const char *uri, const char *archive_path, const char *section,
                           const cairn_restore_flags *flags, cairn_error *err);
     /* Prepare a connection for bulk loading. */

@@ -41,6 +41,11 @@ static const char restore_usage[] =
     "                        repeatable.  The target may hold other tenants: they are\n"
     "                        left untouched; one that is already there is refused\n"
     "                        unless --clean\n"
+    "  --as NEWNAME          with one --tenant: restore it under this schema (database)\n"
+    "                        name, beside the original, which is not touched; what it\n"
+    "                        refers to outside itself is reported and must exist on\n"
+    "                        the target.  PostgreSQL renames it in a scratch database\n"
+    "                        (CREATEDB), so every reference the server tracks follows\n"
     "  --dry-run             print the plan and change nothing (same as cairn plan)\n"
     "  --json                machine-readable output on stdout\n"
     "  --quiet, --verbose    less or more logging on stderr\n"
@@ -53,6 +58,8 @@ static const char restore_usage[] =
     "                --to-time '2026-11-26 14:29:59Z'\n"
     "  cairn restore --repo /srv/cairn/saas --target postgresql://db1/saas \\\n"
     "                --tenant tenant_0042 --clean\n"
+    "  cairn restore --repo /srv/cairn/saas --target postgresql://db1/saas \\\n"
+    "                --tenant tenant_0042 --as tenant_0042_then --to-time 2026-11-26T14:29:00Z\n"
     "\n"
     "exit codes: 0 done, 1 error, 2 usage, 4 verification failed (target untouched),\n"
     "            6 no valid chain (a missing increment, a gap, a target past the\n"
@@ -151,6 +158,7 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
         {"to-position", required_argument, NULL, 'P'},
         {"to-time", required_argument, NULL, 'W'},
         {"tenant", required_argument, NULL, 'U'},
+        {"as", required_argument, NULL, 'A'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -200,6 +208,11 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
             tenants[ntenants++] = optarg;
             o.tenants = tenants;
             break;
+        case 'A':
+            if (!*optarg)
+                return cli_usage_error(verb, "--as needs a name");
+            o.as = optarg;
+            break;
         case 'h':
             fputs(plan_only ? plan_usage : restore_usage, stdout);
             return 0;
@@ -213,6 +226,10 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
         return cli_usage_error(verb, "--repo is required");
     if (!o.target_uri && !o.dry_run)
         return cli_usage_error(verb, "--target is required");
+    if (o.as && ntenants != 1)
+        return cli_usage_error(verb, "--as names one tenant's new name: give exactly one --tenant");
+    if (o.as && strcmp(o.as, tenants[0]) == 0)
+        return cli_usage_error(verb, "--as names the tenant's own name; leave it out");
     cairn_error err = {0};
     if (o.dry_run) {
         json_t *plan = NULL;

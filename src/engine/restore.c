@@ -47,7 +47,11 @@ typedef struct {
     cairn_manifest *m; /* the full backup: chain.steps[0] */
     cairn_unit *units; /* what is restored: m's units, or copies of those --tenant names */
     size_t nunits;
-    int own_units;                 /* units is an array of shallow copies, freed alone */
+    int own_units; /* units is an array of shallow copies, freed alone */
+    /* the units as they land on the target: units, or with --as the one
+     * tenant under its new name (objects and sequences copied with it) */
+    cairn_unit *placed;
+    const char *as_name[2];        /* { --as, NULL }: the tenant list of a renamed restore */
     int tenant_restore;            /* --tenant */
     const char *target;            /* the database restored into now */
     const cairn_file *schema_file; /* the archive to apply, when not the backup's own */
@@ -98,8 +102,56 @@ static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error
     return CAIRN_OK;
 }
 
+/* --as: the tenant under its new name, its tables and sequences in it. */
+static int place_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error *err)
+{
+    c->placed = c->units;
+    if (!o->as)
+        return CAIRN_OK;
+    if (c->drv && !c->drv->tenant_rename) {
+        cairn_error_set(err, CAIRN_EUSAGE, "restore --as is not available for %s", c->drv->name);
+        return err->code;
+    }
+    if (c->m->ndbs) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "backup %s holds several databases: --as renames a "
+                        "tenant of a backup of one",
+                        c->m->id);
+        return err->code;
+    }
+    const cairn_unit *u = &c->units[0];
+    if (!u->kind || strcmp(u->kind, "tenant") != 0) {
+        cairn_error_set(err, CAIRN_EUSAGE, "unit \"%s\" is the database itself, not a tenant",
+                        u->name);
+        return cairn_error_hint(err, "--as renames a tenant of a backup taken with "
+                                     "--tenant-pattern");
+    }
+    cairn_unit *p = cairn_xcalloc(1, sizeof *p);
+    *p = *u;
+    p->name = (char *)o->as;
+    p->objects = cairn_xcalloc(u->nobjects + 1, sizeof *p->objects);
+    for (size_t i = 0; i < u->nobjects; i++) {
+        p->objects[i] = u->objects[i];
+        p->objects[i].schema = (char *)o->as;
+    }
+    p->sequences = cairn_xcalloc(u->nsequences + 1, sizeof *p->sequences);
+    for (size_t i = 0; i < u->nsequences; i++) {
+        p->sequences[i] = u->sequences[i];
+        p->sequences[i].schema = (char *)o->as;
+    }
+    c->placed = p;
+    c->as_name[0] = o->as;
+    return CAIRN_OK;
+}
+
 static void release_units(restore_ctx *c)
 {
+    if (c->placed && c->placed != c->units) {
+        free(c->placed->objects);
+        free(c->placed->sequences);
+        free(c->placed);
+    }
+    c->placed = NULL;
     if (c->own_units)
         free(c->units);
     c->units = NULL;
@@ -123,7 +175,9 @@ static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
                         c->m->id, c->m->driver, c->drv->name);
         return err->code;
     }
-    return select_units(o, c, err);
+    if (select_units(o, c, err) != CAIRN_OK)
+        return err->code;
+    return place_units(o, c, err);
 }
 
 static size_t count_files(const restore_ctx *c, uint64_t *stored)
@@ -235,12 +289,12 @@ static json_t *build_plan(const cairn_restore_opts *o, const restore_ctx *c)
     json_t *units = json_array();
     for (size_t u = 0; u < c->nunits; u++)
         json_array_append_new(units, json_string(c->units[u].name));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:f}", "backup", last->id,
-                     "type", last->type, "status", last->status, "tag",
-                     last->tag ? json_string(last->tag) : json_null(), "position",
-                     position ? position : "", "chain", chain_ids, "target",
-                     o->target_uri ? json_string(target) : json_null(), "units", units, "steps",
-                     steps, "estimate_seconds", estimate);
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "backup", last->id, "type",
+        last->type, "status", last->status, "tag", last->tag ? json_string(last->tag) : json_null(),
+        "position", position ? position : "", "chain", chain_ids, "target",
+        o->target_uri ? json_string(target) : json_null(), "units", units, "as",
+        o->as ? json_string(o->as) : json_null(), "steps", steps, "estimate_seconds", estimate);
 }
 
 int cairn_restore_plan(const cairn_restore_opts *o, json_t **plan, cairn_error *err)
@@ -340,6 +394,36 @@ static char **archive_tenants(const restore_ctx *c, const cairn_resume *r)
     return out;
 }
 
+/* --as: the archive's part for the tenant, under its new name. */
+static int rename_archive(restore_ctx *c, archive *a, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    const char *tenant = c->units[0].name;
+    const char **others = cairn_xcalloc(m->nunits + 1, sizeof *others);
+    size_t n = 0;
+    for (size_t u = 0; u < m->nunits; u++)
+        if (m->units[u].kind && strcmp(m->units[u].kind, "tenant") == 0 &&
+            strcmp(m->units[u].name, tenant) != 0)
+            others[n++] = m->units[u].name;
+    char *path = cairn_xasprintf("%s.as", a->path);
+    cairn_restore_flags flags = {.no_owner = c->o->no_owner, .jobs = 1};
+    cairn_info("renaming tenant %s to %s", tenant, c->o->as);
+    int rc = c->drv->tenant_rename(c->target, a->path, tenant, c->o->as, others, &flags, path, err);
+    free(others);
+    if (rc != CAIRN_OK) {
+        unlink(path);
+        free(path);
+        return cairn_error_prefix(err, "restoring tenant %s as %s", tenant, c->o->as);
+    }
+    unlink(a->path);
+    free(a->path);
+    a->path = path;
+    cairn_strv_free(a->tenants);
+    a->tenants = cairn_xcalloc(2, sizeof *a->tenants);
+    a->tenants[0] = cairn_xstrdup(c->o->as);
+    return CAIRN_OK;
+}
+
 static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n, cairn_error *err)
 {
     const cairn_manifest *m = c->m;
@@ -367,6 +451,9 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
         if (c->tenant_restore) /* it holds the resumed units alone: filtered for --tenant only */
             a->tenants = archive_tenants(c, r);
     }
+    for (size_t i = 0; rc == CAIRN_OK && c->o->as && i < *n; i++)
+        if ((*out)[i].tenants && (*out)[i].tenants[0])
+            rc = rename_archive(c, &(*out)[i], err);
     return rc;
 }
 
@@ -508,17 +595,21 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
     cairn_restore_flags flags = {.no_owner = o->no_owner,
                                  .clean = clean,
                                  .jobs = o->jobs > 0 ? o->jobs : 2,
-                                 .tenants = o->tenants};
+                                 .tenants = o->as ? c->as_name : o->tenants};
     char *dir = NULL;
     archive *arch = NULL;
     size_t narch = 0;
     double t = cairn_now();
-    int rc = c->drv->target_prepare(c->target, &c->m->source, c->units, c->nunits, &flags, err);
-    if (rc != CAIRN_OK)
-        return rc; /* nothing was changed */
-    rc = write_progress(c, "full", c->m->end_position, err);
+    /* the archives first: renaming a tenant (--as) can fail on what it
+     * refers to, and must do so before the target is touched */
+    int rc = materialize_all(c, &dir, &arch, &narch, err);
     if (rc == CAIRN_OK)
-        rc = materialize_all(c, &dir, &arch, &narch, err);
+        rc = c->drv->target_prepare(c->target, &c->m->source, c->placed, c->nunits, &flags, err);
+    if (rc != CAIRN_OK) {
+        archives_free(arch, narch, dir);
+        return rc; /* nothing was changed */
+    }
+    rc = write_progress(c, "full", c->m->end_position, err);
     if (rc == CAIRN_OK)
         rc = restore_archives(c, arch, narch, "pre-data", &flags, err);
     if (rc == CAIRN_OK && cairn_fault("restore-kill-after-schema"))
@@ -537,7 +628,7 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(conn, &c->m->source, err);
         for (size_t u = 0; rc == CAIRN_OK && u < c->nunits; u++)
-            rc = c->drv->restore_sequences(conn, &c->units[u], err);
+            rc = c->drv->restore_sequences(conn, &c->placed[u], err);
         c->drv->close(conn);
         if (rc == CAIRN_OK)
             rc = restore_archives(c, arch, narch, "post-data", &flags, err);
@@ -665,7 +756,9 @@ static int apply_catchup(restore_ctx *c, cairn_conn *conn, const unit_names *nam
                                    .skip_units = skip,
                                    .tenant_units = names->tenants,
                                    .database_unit = names->database,
-                                   .only_units = keep};
+                                   .only_units = keep,
+                                   .rename_from = c->o->as ? c->units[0].name : NULL,
+                                   .rename_to = c->o->as};
             cairn_apply_result ar;
             memset(&ar, 0, sizeof ar);
             log_file lf = {c->repo, m, &r->log};
@@ -697,6 +790,8 @@ static cairn_unit restored_sequences(const restore_ctx *c, const cairn_unit *u)
             keep = strcmp(c->units[k].name, u->sequences[i].schema) == 0;
         if (keep)
             mine.sequences[mine.nsequences++] = u->sequences[i];
+        if (keep && c->o->as)
+            mine.sequences[mine.nsequences - 1].schema = (char *)c->o->as;
     }
     return mine;
 }
@@ -734,7 +829,9 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
                                .skip_units = names.unselected,
                                .tenant_units = names.tenants,
                                .database_unit = names.database,
-                               .only_units = names.selected};
+                               .only_units = names.selected,
+                               .rename_from = c->o->as ? c->units[0].name : NULL,
+                               .rename_to = c->o->as};
         cairn_apply_result ar;
         memset(&ar, 0, sizeof ar);
         for (size_t k = 0; rc == CAIRN_OK && k < inc->nlogs; k++) {
@@ -921,7 +1018,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     }
     if (rc == CAIRN_OK) {
         cairn_strlcpy(res->id, c.chain.steps[c.chain.nsteps - 1]->id, sizeof res->id);
-        c.work = cairn_chunk_schedule(c.units, c.nunits, &c.nwork);
+        c.work = cairn_chunk_schedule(c.placed, c.nunits, &c.nwork);
         double t = cairn_now();
         rc = verify_all(&c, err);
         res->t_verify = cairn_now() - t;

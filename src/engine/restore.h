@@ -20,6 +20,7 @@ typedef struct cairn_restore_opts {
     const char *to_position;    /* stop after the last commit at or before it */
     const char *to_time;        /* stop after the last commit at or before it */
     const char *const *tenants; /* restore these units alone, NULL-terminated; NULL: all */
+    const char *as;             /* with one tenant: its name on the target */
 } cairn_restore_opts;
 
 typedef struct cairn_restore_result {

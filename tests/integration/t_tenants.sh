@@ -424,3 +424,65 @@ test_mariadb_tenant_replay_passes_grants_stops_at_ddl() {
     assert_same_mariadb "$MDB_A" "$MDB_B"
     mdb_reset "$MDB_B"
 }
+
+# restore --tenant X --as Y: the tenant beside itself, under a new name,
+# from the full backup and to a point in time through the increments.
+test_pg_tenant_restored_as_a_new_name() {
+    new_db tn_src "$FIXTURES/pg_tenants.sql"
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --tenant-pattern 'tenant_*' \
+        --tenant-pattern 'Tenant*' --json
+    assert_eq 0 "$RC" "full ($ERR)"
+    local full; full=$(json_get "$OUT" .id)
+    local at_full; at_full=$(pg_digest_of tn_src '^tenant_05\.' | sed 's/^tenant_05\./t5_copy./')
+    local quoted; quoted=$(pg_digest_of tn_src '^"Tenant ""Q"""\.' | sed 's/^"Tenant ""Q"""\./"Q copy"./')
+    sql tn_src "INSERT INTO tenant_05.users (name, plan) VALUES ('kept', 1);
+                UPDATE tenant_06.users SET name = 'other' WHERE id < 4;
+                TRUNCATE tenant_06.events"
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 1 ($ERR)"
+    sleep 1.1
+    local good; good=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+    local want; want=$(pg_digest_of tn_src '^tenant_05\.' | sed 's/^tenant_05\./t5_then./')
+    sleep 1.1
+    sql tn_src "DELETE FROM tenant_05.events; DELETE FROM tenant_05.users WHERE id > 10"
+    run_cairn backup --source "$(uri tn_src)" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 2 ($ERR)"
+
+    # to a point in time, through the increments, beside the live tenant
+    local live; live=$(content_digest tn_src)
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --tenant tenant_05 --as t5_then \
+        --to-time "$good"
+    assert_eq 0 "$RC" "a tenant as it was, under a new name ($ERR)"
+    assert_contains "$ERR" "refers to" "what it refers to outside itself is reported"
+    assert_contains "$ERR" "table public.plans" "the shared table its foreign key points at"
+    assert_eq "$want" "$(pg_digest_of tn_src '^t5_then\.')" "the copy as the tenant was then"
+    assert_eq "$live" "$(content_digest tn_src | grep -v '^t5_then\.')" "the live tenant and the others untouched"
+    assert_eq 0 "$(sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE '\_cairn\_as\_%'")" "no scratch database left"
+
+    # from the full backup alone
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --backup "$full" --tenant tenant_05 --as t5_copy
+    assert_eq 0 "$RC" "restore as a new name ($ERR)"
+    assert_eq "$at_full" "$(pg_digest_of tn_src '^t5_copy\.')" "the copy holds the tenant's rows and sequences"
+    assert_eq "$(pg_dump -s -n tenant_05 tn_src | grep -v '^\\\(un\)\?restrict' | sed 's/tenant_05/t5_copy/g')" \
+        "$(pg_dump -s -n t5_copy tn_src | grep -v '^\\\(un\)\?restrict')" "the copy's schema is the tenant's, renamed"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --backup "$full" --tenant tenant_05 --as t5_copy
+    assert_eq 1 "$RC" "the new name taken is refused without --clean"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --backup "$full" \
+        --tenant 'Tenant "Q"' --as 'Q copy' --clean
+    assert_eq 0 "$RC" "a name that needs quoting ($ERR)"
+    assert_eq "$quoted" "$(pg_digest_of tn_src '^"Q copy"\.')" "the quoted tenant's copy"
+
+    # a target without the shared table the tenant refers to: refused, untouched
+    new_db tn_x
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_x)" --backup "$full" --tenant tenant_05 --as t5
+    assert_eq 1 "$RC" "a missing dependency is refused ($ERR)"
+    assert_contains "$ERR" "lacks what tenant tenant_05 refers to" "says so"
+    assert_contains "$ERR" "table public.plans" "naming it"
+    assert_eq 0 "$(sql tn_x "SELECT count(*) FROM pg_namespace WHERE nspname = 't5'")" "nothing created"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --tenant tenant_05 --tenant tenant_06 --as t5
+    assert_eq 2 "$RC" "--as takes one tenant"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri tn_src)" --as t5
+    assert_eq 2 "$RC" "--as needs --tenant"
+    drop_db tn_x
+    drop_db tn_src
+}
