@@ -202,6 +202,8 @@ static int close_group(exec_sink *x)
 
 static int keeps(const cairn_apply_opts *f, const char *db)
 {
+    if (f->rename_to && strcmp(db, f->rename_to) == 0)
+        return 1; /* the restored tenant, renamed by mariadb-binlog --rewrite-db */
     if (f->only_units)
         return cairn_strv_contains(f->only_units, db);
     return !cairn_strv_contains(f->skip_units, db);
@@ -483,13 +485,20 @@ static int choose(const stored_file *files, size_t n, const cairn_apply_opts *op
 static int run_replay(MYSQL *my, const char *dir, const stored_file *files, const replay_range *r,
                       const cairn_apply_opts *filter, cairn_apply_result *res, cairn_error *err)
 {
-    const char **argv = cairn_xcalloc(r->last - r->first + 8, sizeof *argv);
+    const char **argv = cairn_xcalloc(r->last - r->first + 9, sizeof *argv);
     char **paths = cairn_xcalloc(r->last - r->first + 2, sizeof *paths);
     char start[48] = "", stop[48] = "";
     size_t a = 0;
     argv[a++] = "mariadb-binlog";
     argv[a++] = "--no-defaults";
     argv[a++] = "--disable-log-bin";
+    /* restore --as: the tenant's row events name its new database */
+    char *rewrite =
+        filter && filter->rename_from
+            ? cairn_xasprintf("--rewrite-db=%s->%s", filter->rename_from, filter->rename_to)
+            : NULL;
+    if (rewrite)
+        argv[a++] = rewrite;
     if (r->start) {
         snprintf(start, sizeof start, "--start-position=%llu", (unsigned long long)r->start);
         argv[a++] = start;
@@ -521,6 +530,7 @@ static int run_replay(MYSQL *my, const char *dir, const stored_file *files, cons
         free(paths[i]);
     free(paths);
     free(argv);
+    free(rewrite);
     return rc;
 }
 
@@ -531,6 +541,14 @@ int my_log_apply(cairn_conn *conn, const cairn_identity *source, cairn_log_open 
     (void)source;
     memset(res, 0, sizeof *res);
     const cairn_apply_opts *filter = opts->only_units || opts->skip_units ? opts : NULL;
+    if (opts->rename_to && (cairn_strv_contains(opts->skip_units, opts->rename_to) ||
+                            cairn_strv_contains(opts->only_units, opts->rename_to))) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "the backup's source has a database %s too: its changes and the "
+                        "renamed tenant's could not be told apart in the log",
+                        opts->rename_to);
+        return cairn_error_hint(err, "choose a name the source does not use");
+    }
     char *dir = cairn_temp_dir("replay", err);
     if (!dir)
         return err->code;

@@ -28,6 +28,7 @@ const cairn_driver cairn_mariadb_driver = {
     .dump_schema = my_dump_schema,
     .dump_chunk = my_dump_chunk,
     .target_prepare = my_target_prepare,
+    .tenant_rename = my_tenant_rename,
     .restore_schema = my_restore_schema,
     .load_begin = my_load_begin,
     .load_chunk = my_load_chunk,

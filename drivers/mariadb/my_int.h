@@ -47,6 +47,9 @@ int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int my_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
                       size_t nunits, const cairn_restore_flags *flags, cairn_error *err);
+int my_tenant_rename(const char *target_uri, const char *archive_path, const char *tenant,
+                     const char *as, const char *const *others, const cairn_restore_flags *flags,
+                     const char *out_path, cairn_error *err);
 int my_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err);
 int my_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);

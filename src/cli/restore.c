@@ -68,7 +68,7 @@ static const char restore_usage[] =
 static const char plan_usage[] =
     "usage: cairn plan --repo DIR [--target URI] [--backup ID|TAG|latest]\n"
     "                  [--to-position POS | --to-time TIME] [--tenant NAME]...\n"
-    "                  [--jobs N] [--json]\n"
+    "                  [--as NEWNAME] [--jobs N] [--json]\n"
     "\n"
     "Prints the ordered restore plan -- the full backup, each increment with its\n"
     "position range, the stop, an estimate of the time -- and changes nothing (the\n"

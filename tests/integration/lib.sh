@@ -106,10 +106,11 @@ muri() { echo "mariadb://cairn:cairn@127.0.0.1:$1/${2:-}"; }
 
 # Every table's rows (sorted, so keyless duplicates count) and every
 # object's SHOW CREATE, for the databases a backup holds.
-mdb_digest() { # PORT
-    local port=$1 db name type
+mdb_digest() { # PORT [DATABASE: that one alone]
+    local port=$1 only=${2:-} db name type where=""
+    [ -n "$only" ] && where="AND SCHEMA_NAME = '${only//\'/\'\'}'"
     mdb "$port" -e "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN
-                    ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1" |
+                    ('mysql', 'information_schema', 'performance_schema', 'sys') $where ORDER BY 1" |
     while IFS= read -r db; do
         echo "database $db: $(mdb "$port" -e "SHOW CREATE DATABASE \`${db//\`/\`\`}\`" | cut -f2-)"
         mdb "$port" -e "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES

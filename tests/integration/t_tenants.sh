@@ -486,3 +486,59 @@ test_pg_tenant_restored_as_a_new_name() {
     drop_db tn_x
     drop_db tn_src
 }
+
+# MariaDB: a tenant database under a new name, beside the original.
+mdb_renamed() { # PORT DB NEWNAME: DB's digest with its name replaced, quotes dropped
+    mdb_digest "$1" "$2" | sed "s/$2/$3/g" | tr -d '`'
+}
+
+test_mariadb_tenant_restored_as_a_new_name() {
+    mdb_tenants "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE VIEW tenant_04.plan_names AS SELECT u.name, p.name AS plan FROM tenant_04.users u JOIN shared.plans p ON p.id = u.id % 2 + 1"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --tenant-pattern 'tenant_*' --json
+    assert_eq 0 "$RC" "full ($ERR)"
+    local full; full=$(json_get "$OUT" .id)
+    local at_full; at_full=$(mdb_renamed "$MDB_A" tenant_05 t5_copy)
+    mdb "$MDB_A" -e "INSERT INTO tenant_05.users (name, note) VALUES ('kept', 'x');
+                     UPDATE tenant_06.users SET name = 'other tenant' WHERE id < 4"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 1 ($ERR)"
+    sleep 1.1
+    local good; good=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    local want; want=$(mdb_renamed "$MDB_A" tenant_05 t5_then)
+    sleep 1.1
+    mdb "$MDB_A" -e "DELETE FROM tenant_05.users WHERE id > 10"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr 2 ($ERR)"
+
+    local live; live=$(mdb_digest "$MDB_A")
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --tenant tenant_05 --as t5_then \
+        --to-time "$good"
+    assert_eq 0 "$RC" "a tenant as it was, under a new name ($ERR)"
+    assert_eq "$want" "$(mdb_digest "$MDB_A" t5_then | tr -d '`')" "the copy as the tenant was then: rows, view, trigger"
+    assert_eq "$live" "$(mdb_digest "$MDB_A" | grep -v 't5_then')" "the live tenant and the others untouched"
+
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --backup "$full" --tenant tenant_05 --as t5_copy
+    assert_eq 0 "$RC" "from the full backup ($ERR)"
+    assert_eq "$at_full" "$(mdb_digest "$MDB_A" t5_copy | tr -d '`')" "the copy as at the full backup"
+    mdb "$MDB_A" -e "INSERT INTO t5_copy.users (name) VALUES ('  trimmed  ')"
+    assert_eq "trimmed" "$(mdb "$MDB_A" -e "SELECT name FROM t5_copy.users ORDER BY id DESC LIMIT 1")" "the copy's trigger fires on the copy"
+    assert_eq "$live" "$(mdb_digest "$MDB_A" | grep -v -e 't5_then' -e 't5_copy')" "the original untouched by the copy's trigger"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --backup "$full" --tenant tenant_05 --as t5_copy
+    assert_eq 1 "$RC" "the new name taken is refused without --clean"
+
+    # what a tenant refers to in another database must be on the target
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")" --backup "$full" --tenant tenant_04 --as t4
+    assert_eq 1 "$RC" "a missing database it refers to is refused ($ERR)"
+    assert_contains "$ERR" "lacks the databases tenant tenant_04 refers to: shared" "naming it"
+    assert_eq "" "$(mdb "$MDB_B" -e "SHOW DATABASES LIKE 't4'")" "nothing created"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --backup "$full" --tenant tenant_04 --as t4
+    assert_eq 0 "$RC" "with it there, the copy restores ($ERR)"
+    assert_contains "$ERR" "refers to database outside it: shared" "and says what it refers to"
+    assert_eq "$(mdb "$MDB_A" -e "SELECT * FROM tenant_04.plan_names ORDER BY 1")" \
+        "$(mdb "$MDB_A" -e "SELECT * FROM t4.plan_names ORDER BY 1")" "the view reads the copy and the shared table"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_A")" --tenant tenant_05 --as tenant_06
+    assert_eq 1 "$RC" "a name another tenant has is refused without --clean"
+    mdb_reset "$MDB_A"
+}
