@@ -41,7 +41,9 @@ static const char usage[] =
     "                        the source URI then names none); each is dumped under its\n"
     "                        own snapshot, and the log brings them all to one common\n"
     "                        position, so they agree with one another when restored\n"
-    "  --all-databases       the same for every database of the server (not templates)\n"
+    "  --all-databases       the same for every database of the server (not templates);\n"
+    "                        an increment of such a backup needs neither: it reads the\n"
+    "                        log of each of its databases to one common end\n"
     "  --resume ID           complete partial backup ID: dump the units that failed under\n"
     "                        a new snapshot and bring the others to it through the log\n"
     "                        (the slot, or the MariaDB binlog); running it again does\n"
@@ -356,9 +358,9 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     if (ndatabases || all_databases) {
         if (ndatabases && all_databases)
             return cli_usage_error("backup", "give --database NAME or --all-databases, not both");
-        if (incr || resume || dry_run)
+        if (resume || dry_run)
             return cli_usage_error("backup", "--database and --all-databases take a full backup "
-                                             "(no --type incr, --resume or --dry-run yet)");
+                                             "or an increment (no --resume or --dry-run yet)");
         cairn_uri u;
         cairn_error ue = {0};
         if (cairn_uri_parse(o.source_uri, &u, &ue) != CAIRN_OK)
@@ -373,7 +375,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     if (dry_run)
         return plan_only(&o, json);
     int rc;
-    if (o.databases)
+    if (o.databases && !incr)
         rc = cairn_backup_cluster(&o, &m, &err);
     else if (resume)
         rc = cairn_backup_resume(&o, resume, &m, &err);

@@ -81,26 +81,45 @@ void cairn_backup_slot_name(const char *id, char out[64])
     snprintf(out, 64, "cairn_%s_%02x%02x%02x", base, rnd[0], rnd[1], rnd[2]);
 }
 
-static void drop_old_slots(backup_ctx *c)
+void cairn_backup_drop_old_slots(cairn_repo *repo, const cairn_driver *drv, const char *uri,
+                                 const cairn_manifest *keep)
 {
-    if (!c->drv->slot_drop)
+    if (!drv->slot_drop)
         return;
     cairn_manifest **list = NULL;
-    size_t n = 0;
+    size_t n = 0, ndropped = 0;
+    char **dropped = NULL;
     cairn_error e = {0};
-    if (cairn_repo_list(c->repo, &list, &n, &e) != CAIRN_OK)
+    if (cairn_repo_list(repo, &list, &n, &e) != CAIRN_OK)
         return;
     for (size_t i = 0; i < n; i++) {
-        const char *slot = list[i]->slot;
-        if (!slot || (c->m->slot && strcmp(slot, c->m->slot) == 0))
+        const cairn_manifest *old = list[i];
+        if (strcmp(old->id, keep->id) == 0)
             continue;
-        cairn_error_clear(&e);
-        if (c->drv->slot_drop(c->o->source_uri, slot, &e) != CAIRN_OK)
-            cairn_warn("cannot drop replication slot %s of the previous chain: %s", slot,
-                       e.message);
-        else
-            cairn_info("dropped replication slot %s of the previous chain", slot);
+        /* a slot of the server's one database, or one in each database */
+        for (size_t k = 0; k <= old->ndbs; k++) {
+            const char *slot = k < old->ndbs ? old->dbs[k].slot : old->slot;
+            if (!slot || (keep->slot && strcmp(slot, keep->slot) == 0))
+                continue;
+            int kept = cairn_strv_contains((const char *const *)dropped, slot);
+            for (size_t d = 0; d < keep->ndbs; d++)
+                kept |= keep->dbs[d].slot && strcmp(slot, keep->dbs[d].slot) == 0;
+            if (kept)
+                continue; /* the new chain's, or one an increment shares with its parent */
+            dropped = cairn_xrealloc(dropped, (ndropped + 2) * sizeof *dropped);
+            dropped[ndropped++] = cairn_xstrdup(slot);
+            dropped[ndropped] = NULL;
+            char *dburi = k < old->ndbs ? cairn_uri_with_database(uri, old->dbs[k].name) : NULL;
+            cairn_error_clear(&e);
+            if (drv->slot_drop(dburi ? dburi : uri, slot, &e) != CAIRN_OK)
+                cairn_warn("cannot drop replication slot %s of the previous chain: %s", slot,
+                           e.message);
+            else
+                cairn_info("dropped replication slot %s of the previous chain", slot);
+            free(dburi);
+        }
     }
+    cairn_strv_free(dropped);
     cairn_repo_list_free(list, n);
 }
 
@@ -318,7 +337,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
             cairn_debug("%s", e2.message);
         /* a partial backup starts no chain yet: the previous one stays */
         if (strcmp(m->status, "complete") == 0)
-            drop_old_slots(&c);
+            cairn_backup_drop_old_slots(c.repo, c.drv, o->source_uri, c.m);
         *out = m;
     } else {
         cairn_error e2 = {0};

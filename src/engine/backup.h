@@ -71,6 +71,12 @@ cairn_manifest *cairn_backup_new_manifest(const cairn_backup_opts *o, const cair
  * NAME... or --all-databases (o->databases). */
 int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
 
+/* Once a new chain's full backup (keep) is written: the slots of every
+ * other backup of the repository, in each of their databases, are
+ * dropped (warned about when that fails). */
+void cairn_backup_drop_old_slots(cairn_repo *repo, const cairn_driver *drv, const char *uri,
+                                 const cairn_manifest *keep);
+
 /* A replication slot name for backup id: cairn_<id>_<random>. */
 void cairn_backup_slot_name(const char *id, char out[64]);
 

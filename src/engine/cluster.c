@@ -10,9 +10,10 @@
  * the backup.  Restore creates each database, loads it, and replays its
  * log, so every database lands exactly at T: the databases agree with one
  * another as they did at that instant, which dumping them one by one cannot
- * give.  The slots serve only this: they are dropped once the backup is
- * written (a backup of several databases starts no chain of increments
- * yet). */
+ * give.  The slots then start the chain: each is moved to T once the
+ * backup is written, and the increments read every database's log from
+ * there to one common end (incr.c).  A partial backup starts no chain: its
+ * slots are dropped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ static int dump_database(cluster_ctx *c, size_t i, const char *db, cairn_error *
     if (rc == CAIRN_OK)
         rc = cairn_backup_check(c->repo, sm, err);
     if (rc == CAIRN_OK) {
+        part->has_schema = 1;
         part->snapshot_identity = cairn_xstrdup(snap.identity);
         part->worker_snapshots = sm->worker_snapshots;
         part->nworker_snapshots = sm->nworker_snapshots;
@@ -209,6 +211,22 @@ static int catch_up(cluster_ctx *c, size_t i, cairn_error *err)
     free(res.units);
     free(uri);
     return rc == CAIRN_OK ? rc : cairn_error_prefix(err, "database %s", part->name);
+}
+
+/* Each slot stands where its database's snapshot was; the chain goes on
+ * from the backup's end. */
+static void confirm_slots(cluster_ctx *c)
+{
+    for (size_t i = 0; i < c->m->ndbs; i++) {
+        cairn_dbpart *part = &c->m->dbs[i];
+        char *uri = cairn_uri_with_database(c->o->source_uri, part->name);
+        cairn_error e = {0};
+        if (part->slot && strcmp(part->position, c->m->end_position) != 0 &&
+            c->drv->log_confirm(uri, part->slot, c->m->end_position, &e) != CAIRN_OK)
+            cairn_warn("cannot move replication slot %s to %s: %s (the next increment will)",
+                       part->slot, c->m->end_position, e.message);
+        free(uri);
+    }
 }
 
 static void drop_slots(cluster_ctx *c)
@@ -322,13 +340,18 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
         c.m->finished_at = cairn_xstrdup(at);
         c.m->duration = cairn_now() - t0;
         c.m->phase_parallel = c.m->duration;
-        drop_slots(&c); /* no chain: the slots served the catch-up only */
+        if (strcmp(c.m->status, "complete") != 0)
+            drop_slots(&c); /* no chain: the slots served the catch-up only */
         cairn_manifest_sum(c.m);
         rc = cairn_repo_write_manifest(c.repo, c.m, err);
     }
     cairn_error e = {0};
     if (rc == CAIRN_OK) {
         cairn_repo_remove_file(c.repo, c.m->id, "pending.json", &e);
+        if (strcmp(c.m->status, "complete") == 0) {
+            confirm_slots(&c);
+            cairn_backup_drop_old_slots(c.repo, c.drv, o->source_uri, c.m);
+        }
         *out = c.m;
     } else {
         drop_slots(&c);

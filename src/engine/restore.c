@@ -53,6 +53,7 @@ typedef struct {
     cairn_unit *placed;
     const char *as_name[2];        /* { --as, NULL }: the tenant list of a renamed restore */
     int tenant_restore;            /* --tenant */
+    const char *dbname;            /* a backup of several databases: the one restored now */
     const char *target;            /* the database restored into now */
     const cairn_file *schema_file; /* the archive to apply, when not the backup's own */
     cairn_work *work;
@@ -330,6 +331,11 @@ static int verify_all(restore_ctx *c, cairn_error *err)
         for (size_t k = 0; k < inc->nlogs; k++)
             if (cairn_file_check(c->repo, inc->id, &inc->logs[k], 0, err) != CAIRN_OK)
                 return cairn_error_prefix(err, "increment %s", inc->id);
+        for (size_t k = 0; k < inc->ndbs; k++)
+            if (inc->dbs[k].has_log &&
+                cairn_file_check(c->repo, inc->id, &inc->dbs[k].log, 0, err) != CAIRN_OK)
+                return cairn_error_prefix(err, "increment %s, database %s", inc->id,
+                                          inc->dbs[k].name);
     }
     return CAIRN_OK;
 }
@@ -834,8 +840,15 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
                                .rename_to = c->o->as};
         cairn_apply_result ar;
         memset(&ar, 0, sizeof ar);
-        for (size_t k = 0; rc == CAIRN_OK && k < inc->nlogs; k++) {
-            log_file lf = {c->repo, inc, &inc->logs[k]};
+        const cairn_file *logs = inc->logs;
+        size_t nlogs = inc->nlogs;
+        for (size_t d = 0; c->dbname && d < inc->ndbs; d++)
+            if (strcmp(inc->dbs[d].name, c->dbname) == 0) {
+                logs = &inc->dbs[d].log;
+                nlogs = inc->dbs[d].has_log;
+            }
+        for (size_t k = 0; rc == CAIRN_OK && k < nlogs; k++) {
+            log_file lf = {c->repo, inc, &logs[k]};
             rc = c->drv->log_apply(conn, &c->m->source, open_log, &lf, &ao, &ar, err);
             if (rc != CAIRN_OK) {
                 cairn_error_prefix(err, "increment %s", inc->id);
@@ -856,6 +869,9 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
         if (rc == CAIRN_OK)
             rc = c->drv->load_begin(seq, &c->m->source, err);
         for (size_t u = 0; rc == CAIRN_OK && u < last->nunits; u++) {
+            const char *db = last->units[u].database;
+            if (c->dbname && (!db || strcmp(db, c->dbname) != 0))
+                continue; /* another database's */
             cairn_unit mine = restored_sequences(c, &last->units[u]);
             rc = c->drv->restore_sequences(seq, &mine, err);
             free(mine.sequences);
@@ -869,7 +885,7 @@ static int apply_increments(restore_ctx *c, const char *after, cairn_restore_res
     if (rc == CAIRN_OK)
         cairn_strlcpy(res->position, position, sizeof res->position);
     else
-        mark_incomplete(err, 1);
+        mark_incomplete(err, !c->dbname);
     return rc;
 }
 
@@ -915,11 +931,13 @@ static int restore_database(restore_ctx *c, const cairn_dbpart *part, cairn_rest
         if (m->units[u].database && strcmp(m->units[u].database, part->name) == 0 &&
             strcmp(m->units[u].status, "complete") == 0)
             c->units[c->nunits++] = m->units[u];
+    c->placed = c->units;
     c->work = cairn_chunk_schedule(c->units, c->nunits, &c->nwork);
     c->schema_file = &part->schema;
     cairn_info("restoring database %s (%s)", part->name, part->position);
     int rc = restore_into(c, c->o->clean, res, err);
-    if (rc == CAIRN_OK && part->has_log) {
+    int increments = c->chain.nsteps > 1;
+    if (rc == CAIRN_OK && (part->has_log || increments)) {
         double t = cairn_now();
         cairn_conn *conn = NULL;
         rc = c->drv->connect(c->target, &conn, err);
@@ -929,19 +947,30 @@ static int restore_database(restore_ctx *c, const cairn_dbpart *part, cairn_rest
         cairn_apply_result ar;
         memset(&ar, 0, sizeof ar);
         log_file lf = {c->repo, m, &part->log};
-        if (rc == CAIRN_OK)
+        if (rc == CAIRN_OK && part->has_log)
             rc = c->drv->log_apply(conn, &m->source, open_log, &lf, &ao, &ar, err);
-        if (rc == CAIRN_OK)
+        if (rc == CAIRN_OK && !increments)
             rc = c->drv->progress_drop(conn, err);
         c->drv->close(conn);
         res->transactions += ar.transactions;
         res->changes += ar.changes;
         res->t_log += cairn_now() - t;
-        if (rc == CAIRN_OK)
+        if (rc == CAIRN_OK && part->has_log)
             cairn_info("database %s: %llu transactions replayed up to %s", part->name,
                        (unsigned long long)ar.transactions, m->end_position);
-        else
+        if (rc != CAIRN_OK)
             mark_incomplete(err, 0);
+    }
+    if (rc == CAIRN_OK && increments) {
+        /* then the chain's increments, this database's log of each */
+        double t = cairn_now();
+        size_t before = res->increments;
+        c->dbname = part->name;
+        rc = apply_increments(c, m->end_position, res, err);
+        c->dbname = NULL;
+        res->t_log += cairn_now() - t;
+        if (before)
+            res->increments = before; /* the same increments, for another database */
     }
     res->chunks += c->nwork;
     free(c->work);

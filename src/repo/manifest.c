@@ -105,7 +105,8 @@ static json_t *dbpart_json(const cairn_dbpart *d)
                      d->position, "slot", str_or_null(d->slot), "identity",
                      str_or_null(d->snapshot_identity), "workers",
                      strv_json(d->worker_snapshots, d->nworker_snapshots), "schema",
-                     file_json(&d->schema), "log", d->has_log ? file_json(&d->log) : json_null());
+                     d->has_schema ? file_json(&d->schema) : json_null(), "log",
+                     d->has_log ? file_json(&d->log) : json_null());
 }
 
 static json_t *resume_json(const cairn_resume *r)
@@ -245,7 +246,7 @@ int cairn_manifest_each_file(cairn_manifest *m, cairn_file_visit fn, void *arg)
         if ((rc = fn(&m->logs[i], NULL, arg)) != 0)
             return rc;
     for (size_t i = 0; i < m->ndbs; i++) {
-        if ((rc = fn(&m->dbs[i].schema, NULL, arg)) != 0)
+        if (m->dbs[i].has_schema && (rc = fn(&m->dbs[i].schema, NULL, arg)) != 0)
             return rc;
         if (m->dbs[i].has_log && (rc = fn(&m->dbs[i].log, NULL, arg)) != 0)
             return rc;

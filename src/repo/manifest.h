@@ -35,17 +35,19 @@ typedef struct cairn_resume {
     cairn_file schema;
 } cairn_resume;
 
-/* One database of a backup of several (--database, --all-databases): its
- * own snapshot, slot and schema archive, and the log from its snapshot to
- * the backup's end position, which restore replays so that every database
- * lands at that one position. */
+/* One database of a backup of several (--database, --all-databases).  In
+ * a full backup: its own snapshot, slot and schema archive, and the log
+ * from its snapshot to the backup's end position, which restore replays so
+ * that every database lands at that one position.  In an increment: its
+ * slot and its log over the increment's range (no schema). */
 typedef struct cairn_dbpart {
     char *name;
     char *position;
-    char *slot; /* dropped once the backup is written; NULL when none */
+    char *slot; /* the chain's slot in this database; NULL when none */
     char *snapshot_identity;
     char **worker_snapshots;
     size_t nworker_snapshots;
+    int has_schema;
     cairn_file schema;
     int has_log;
     cairn_file log;

@@ -214,9 +214,14 @@ static int read_dbpart(ctx *c, json_t *o, cairn_dbpart *d)
     if (get_str(c, o, "name", 1, &d->name) || get_str(c, o, "position", 1, &d->position) ||
         get_str(c, o, "slot", 0, &d->slot) || get_str(c, o, "identity", 0, &d->snapshot_identity) ||
         read_strv(c, json_object_get(o, "workers"), "workers", &d->worker_snapshots,
-                  &d->nworker_snapshots) ||
-        read_file(c, json_object_get(o, "schema"), &d->schema))
+                  &d->nworker_snapshots))
         return -1;
+    json_t *schema = json_object_get(o, "schema");
+    if (schema && !json_is_null(schema)) {
+        if (read_file(c, schema, &d->schema))
+            return -1;
+        d->has_schema = 1;
+    }
     json_t *log = json_object_get(o, "log");
     if (log && !json_is_null(log)) {
         if (read_file(c, log, &d->log))
@@ -378,6 +383,11 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
     for (size_t i = 0; i < json_array_size(dbs); i++)
         if (read_dbpart(&c, json_array_get(dbs, i), &m->dbs[m->ndbs++]))
             goto bad;
+    for (size_t i = 0; i < m->ndbs; i++)
+        if (!m->dbs[i].has_schema && m->type && strcmp(m->type, "full") == 0) {
+            fail(&c, "", "names a database without its schema archive");
+            goto bad;
+        }
     json_t *resumes = json_object_get(root, "resumes");
     c.where = "resumes";
     if (resumes && !json_is_array(resumes)) {

@@ -32,7 +32,8 @@ test_databases_restored_at_one_common_position() {
     assert_eq "lk_a lk_b" "$(json_get "$OUT" '[.databases[].name] | join(" ")')" "both databases"
     assert_eq "$(json_get "$OUT" .end_position)" "$(json_get "$OUT" '.databases[1].position')" "the common position is the last snapshot's"
     assert_eq "log/db-0001.log.zst" "$(json_get "$OUT" '.databases[0].log.path')" "the first database's log to it is stored"
-    assert_eq 0 "$(sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "no slot left behind"
+    assert_eq 2 "$(sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "a slot in each database starts the chain"
+    assert_eq 1 "$(sql postgres "SELECT count(DISTINCT confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "both at the common position"
 
     # the databases are gone; the backup brings both back, agreeing
     drop_db lk_a
@@ -62,11 +63,61 @@ test_databases_usage_errors() {
     run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --all-databases --database x
     assert_eq 2 "$RC" "both"
     run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database x --type incr
-    assert_eq 2 "$RC" "an increment"
+    assert_eq 6 "$RC" "an increment with nothing to build on"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database x --resume X
+    assert_eq 2 "$RC" "a resume"
     run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --all-databases
     assert_eq 2 "$RC" "MariaDB"
     run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database no_such_db
     assert_eq 1 "$RC" "a database that does not exist"
     assert_contains "$ERR" "no_such_db" "is named"
     assert_eq "" "$(ls "$WORK/repo/backups" 2>/dev/null)" "and nothing is left"
+}
+
+# Increments of a backup of several databases: every database's log to one
+# common end, so a restore -- to the end or to a time -- finds them agreeing.
+test_databases_increments_to_one_common_position() {
+    new_db lk_a
+    new_db lk_b
+    sql lk_a "CREATE TABLE a (i int PRIMARY KEY, note text); INSERT INTO a SELECT g, 'full' FROM generate_series(1, 1000) g"
+    sql lk_b "CREATE TABLE b (i int PRIMARY KEY); CREATE SEQUENCE s; INSERT INTO b SELECT g FROM generate_series(1, 1000) g" >/dev/null
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database lk_a --database lk_b
+    assert_eq 0 "$RC" "full backup of two databases ($ERR)"
+    sql lk_a "INSERT INTO a SELECT g, 'incr 1' FROM generate_series(1001, 1500) g; UPDATE a SET note = 'changed' WHERE i <= 10"
+    sql lk_b "INSERT INTO b SELECT g FROM generate_series(1001, 1500) g; SELECT nextval('s') FROM generate_series(1, 7)" >/dev/null
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --type incr --json
+    assert_eq 0 "$RC" "increment of both ($ERR)"
+    assert_eq 2 "$(json_get "$OUT" .transactions)" "one transaction in each database"
+    sleep 1.1
+    local good; good=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+    local at_good; at_good="$(content_digest lk_a)$(content_digest lk_b | grep -v '^public\.s ')"
+    sleep 1.1
+    sql lk_a "DELETE FROM a WHERE i > 1200"
+    sql lk_b "DELETE FROM b WHERE i > 1200; SELECT nextval('s')" >/dev/null
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --type incr --all-databases
+    assert_eq 0 "$RC" "increment with --all-databases names the chain's databases ($ERR)"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --type incr --database lk_a
+    assert_eq 2 "$RC" "an increment of some of the chain's databases is refused"
+    local at_end; at_end="$(content_digest lk_a)$(content_digest lk_b)"
+
+    drop_db lk_a
+    drop_db lk_b
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/" --json
+    assert_eq 0 "$RC" "restore of the chain ($ERR)"
+    assert_eq 2 "$(json_get "$OUT" .increments)" "the increments, counted once"
+    assert_eq "$at_end" "$(content_digest lk_a)$(content_digest lk_b)" "both databases at the chain's end, sequences too"
+    drop_db lk_a
+    drop_db lk_b
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/" --to-time "$good"
+    assert_eq 0 "$RC" "restore to a time ($ERR)"
+    assert_eq "$at_good" "$(content_digest lk_a)$(content_digest lk_b | grep -v '^public\.s ')" "both databases as they were then"
+    # sequences are not in the log: set as at the increment's end, never behind
+    assert_eq 8 "$(sql lk_b "SELECT last_value FROM s")" "the sequence as at the increment's end"
+
+    # a new full backup of them drops the old chain's slots
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --all-databases
+    assert_eq 0 "$RC" "a new full backup ($ERR)"
+    assert_eq 2 "$(sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "the old chain's slots are dropped"
+    drop_db lk_a
+    drop_db lk_b
 }
