@@ -171,19 +171,10 @@ static int catch_up(cluster_ctx *c, size_t i, cairn_error *err)
     char *uri = cairn_uri_with_database(c->o->source_uri, part->name);
     char path[64];
     snprintf(path, sizeof path, "log/db-%04zu.log%s", i + 1, c->o->zstd_level != 0 ? ".zst" : "");
-    cairn_writer wr;
-    int rc = cairn_writer_open(&wr, c->repo, m->id, path, c->o->zstd_level, err);
+    cairn_log_request req = {.slot = part->slot, .start = part->position, .stop = m->end_position};
     cairn_log_result res;
-    memset(&res, 0, sizeof res);
-    if (rc == CAIRN_OK) {
-        cairn_log_request req = {
-            .slot = part->slot, .start = part->position, .stop = m->end_position};
-        rc = c->drv->log_capture(uri, &req, wr.top, &res, err);
-        if (rc == CAIRN_OK)
-            rc = cairn_writer_close(&wr, &part->log, err);
-        else
-            cairn_writer_abort(&wr);
-    }
+    int rc = cairn_log_to_file(c->repo, m->id, path, c->o->zstd_level, c->drv, uri, &req,
+                               &part->log, &res, err);
     if (rc == CAIRN_OK) {
         part->has_log = 1;
         /* the schema now must be the one the units were dumped with */

@@ -104,3 +104,18 @@ int cairn_file_check(cairn_repo *r, const char *id, const cairn_file *f, int dee
     cairn_source_free(s);
     return rc;
 }
+
+int cairn_log_to_file(cairn_repo *r, const char *id, const char *path, int level,
+                      const cairn_driver *drv, const char *uri, const cairn_log_request *req,
+                      cairn_file *out, cairn_log_result *res, cairn_error *err)
+{
+    memset(res, 0, sizeof *res);
+    cairn_writer wr;
+    if (cairn_writer_open(&wr, r, id, path, level, err) != CAIRN_OK)
+        return err->code;
+    if (drv->log_capture(uri, req, wr.top, res, err) != CAIRN_OK) {
+        cairn_writer_abort(&wr);
+        return err->code;
+    }
+    return cairn_writer_close(&wr, out, err);
+}

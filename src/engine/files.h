@@ -9,6 +9,7 @@
 #define CAIRN_FILES_H
 
 #include "cairn/catalog.h"
+#include "cairn/driver.h"
 #include "cairn/stream.h"
 #include "repo/repo.h"
 
@@ -30,6 +31,13 @@ int cairn_writer_limit(cairn_writer *w, cairn_rate *rate, cairn_error *err);
 int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err);
 /* Discards an unfinished file; accepts a writer never opened. */
 void cairn_writer_abort(cairn_writer *w);
+
+/* A log capture (req, from the source at uri) stored as file path of
+ * backup id; *res filled, *out the stored file.  Nothing is left on
+ * failure. */
+int cairn_log_to_file(cairn_repo *r, const char *id, const char *path, int level,
+                      const cairn_driver *drv, const char *uri, const cairn_log_request *req,
+                      cairn_file *out, cairn_log_result *res, cairn_error *err);
 
 /* Opens a checked reader over a stored file.  check_raw: also decompress
  * and check the raw digest (otherwise the raw bytes are not produced). */

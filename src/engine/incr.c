@@ -160,20 +160,12 @@ static int capture(const cairn_backup_opts *o, const cairn_driver *drv, cairn_re
 {
     char path[64];
     snprintf(path, sizeof path, "log/000001.log%s", o->zstd_level != 0 ? ".zst" : "");
-    cairn_writer wr;
-    if (cairn_writer_open(&wr, repo, m->id, path, o->zstd_level, err) != CAIRN_OK)
-        return err->code;
     cairn_log_request req = {
         .slot = parent->slot, .start = parent->end_position, .start_gtid = parent->gtid};
     cairn_log_result res;
-    memset(&res, 0, sizeof res);
-    if (drv->log_capture(o->source_uri, &req, wr.top, &res, err) != CAIRN_OK) {
-        cairn_writer_abort(&wr);
-        free_result(&res);
-        return err->code;
-    }
     m->logs = cairn_xcalloc(1, sizeof *m->logs);
-    if (cairn_writer_close(&wr, &m->logs[0], err) != CAIRN_OK) {
+    if (cairn_log_to_file(repo, m->id, path, o->zstd_level, drv, o->source_uri, &req, &m->logs[0],
+                          &res, err) != CAIRN_OK) {
         free_result(&res);
         return err->code;
     }
@@ -209,21 +201,12 @@ static int capture_databases(const cairn_backup_opts *o, const cairn_driver *drv
         char *uri = cairn_uri_with_database(o->source_uri, pp->name);
         char path[64];
         snprintf(path, sizeof path, "log/db-%04zu.log%s", i + 1, o->zstd_level != 0 ? ".zst" : "");
-        cairn_writer wr;
+        /* the first database sets the end; the others stop there */
+        cairn_log_request req = {
+            .slot = pp->slot, .start = parent->end_position, .stop = i ? m->end_position : NULL};
         cairn_log_result res;
-        memset(&res, 0, sizeof res);
-        rc = cairn_writer_open(&wr, repo, m->id, path, o->zstd_level, err);
-        if (rc == CAIRN_OK) {
-            /* the first database sets the end; the others stop there */
-            cairn_log_request req = {.slot = pp->slot,
-                                     .start = parent->end_position,
-                                     .stop = i ? m->end_position : NULL};
-            rc = drv->log_capture(uri, &req, wr.top, &res, err);
-            if (rc == CAIRN_OK)
-                rc = cairn_writer_close(&wr, &part->log, err);
-            else
-                cairn_writer_abort(&wr);
-        }
+        rc = cairn_log_to_file(repo, m->id, path, o->zstd_level, drv, uri, &req, &part->log, &res,
+                               err);
         if (rc == CAIRN_OK) {
             part->has_log = 1;
             if (strcmp(res.source.system_id, parent->source.system_id) != 0)

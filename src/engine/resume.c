@@ -220,20 +220,13 @@ static int capture_log(resume_ctx *c, cairn_error *err)
     char path[64];
     snprintf(path, sizeof path, "log/resume-%zu.log%s", c->m->nresumes + 1,
              c->o->zstd_level != 0 ? ".zst" : "");
-    cairn_writer wr;
-    if (cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, err) != CAIRN_OK)
-        return err->code;
     cairn_log_request req = {.slot = c->m->slot,
                              .start = c->m->end_position,
                              .start_gtid = c->m->gtid,
                              .stop = c->snap.position};
     cairn_log_result res;
-    memset(&res, 0, sizeof res);
-    int rc = c->drv->log_capture(c->o->source_uri, &req, wr.top, &res, err);
-    if (rc == CAIRN_OK)
-        rc = cairn_writer_close(&wr, &c->r.log, err);
-    else
-        cairn_writer_abort(&wr);
+    int rc = cairn_log_to_file(c->repo, c->m->id, path, c->o->zstd_level, c->drv, c->o->source_uri,
+                               &req, &c->r.log, &res, err);
     if (rc == CAIRN_OK && res.ddl > 0) {
         cairn_error_set(err, CAIRN_ENOCHAIN,
                         "the schema changed between backup %s and now (%llu changes in the log): "
