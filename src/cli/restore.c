@@ -41,6 +41,11 @@ static const char restore_usage[] =
     "                        repeatable.  The target may hold other tenants: they are\n"
     "                        left untouched; one that is already there is refused\n"
     "                        unless --clean\n"
+    "  --database NAME       a backup of several databases: restore this one (repeatable;\n"
+    "                        default all), each under its own name on the target server;\n"
+    "                        one --database with a target URI naming a database is\n"
+    "                        restored under that name.  --tenant then picks tenants of\n"
+    "                        the one database named\n"
     "  --as NEWNAME          with one --tenant: restore it under this schema (database)\n"
     "                        name, beside the original, which is not touched; what it\n"
     "                        refers to outside itself is reported and must exist on\n"
@@ -68,7 +73,7 @@ static const char restore_usage[] =
 static const char plan_usage[] =
     "usage: cairn plan --repo DIR [--target URI] [--backup ID|TAG|latest]\n"
     "                  [--to-position POS | --to-time TIME] [--tenant NAME]...\n"
-    "                  [--as NEWNAME] [--jobs N] [--json]\n"
+    "                  [--as NEWNAME] [--database NAME]... [--jobs N] [--json]\n"
     "\n"
     "Prints the ordered restore plan -- the full backup, each increment with its\n"
     "position range, the stop, an estimate of the time -- and changes nothing (the\n"
@@ -142,10 +147,11 @@ static void print_plan(json_t *plan)
            json_number_value(json_object_get(plan, "estimate_seconds")));
 }
 
-/* tenants has room for every argument: the names point into argv. */
-static int run(int argc, char **argv, int plan_only, const char **tenants)
+/* tenants and databases have room for every argument: the names point
+ * into argv. */
+static int run(int argc, char **argv, int plan_only, const char **tenants, const char **databases)
 {
-    size_t ntenants = 0;
+    size_t ntenants = 0, ndatabases = 0;
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, 'r'},
         {"target", required_argument, NULL, 't'},
@@ -159,6 +165,7 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
         {"to-time", required_argument, NULL, 'W'},
         {"tenant", required_argument, NULL, 'U'},
         {"as", required_argument, NULL, 'A'},
+        {"database", required_argument, NULL, 'D'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -207,6 +214,12 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
                 return cli_usage_error(verb, "--tenant needs a name");
             tenants[ntenants++] = optarg;
             o.tenants = tenants;
+            break;
+        case 'D':
+            if (!*optarg)
+                return cli_usage_error(verb, "--database needs a name");
+            databases[ndatabases++] = optarg;
+            o.databases = databases;
             break;
         case 'A':
             if (!*optarg)
@@ -273,8 +286,10 @@ static int run(int argc, char **argv, int plan_only, const char **tenants)
 static int run_with_room(int argc, char **argv, int plan_only)
 {
     const char **tenants = cairn_xcalloc((size_t)argc + 1, sizeof *tenants);
-    int rc = run(argc, argv, plan_only, tenants);
+    const char **databases = cairn_xcalloc((size_t)argc + 1, sizeof *databases);
+    int rc = run(argc, argv, plan_only, tenants, databases);
     free(tenants);
+    free(databases);
     return rc;
 }
 

@@ -113,13 +113,6 @@ static int place_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
         cairn_error_set(err, CAIRN_EUSAGE, "restore --as is not available for %s", c->drv->name);
         return err->code;
     }
-    if (c->m->ndbs) {
-        cairn_error_set(err, CAIRN_EUSAGE,
-                        "backup %s holds several databases: --as renames a "
-                        "tenant of a backup of one",
-                        c->m->id);
-        return err->code;
-    }
     const cairn_unit *u = &c->units[0];
     if (!u->kind || strcmp(u->kind, "tenant") != 0) {
         cairn_error_set(err, CAIRN_EUSAGE, "unit \"%s\" is the database itself, not a tenant",
@@ -142,6 +135,41 @@ static int place_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
     }
     c->placed = p;
     c->as_name[0] = o->as;
+    return CAIRN_OK;
+}
+
+/* A backup of several databases: the ones named must be in it; tenants
+ * are chosen inside one of them (restore_database). */
+static int select_databases(const cairn_restore_opts *o, restore_ctx *c, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    c->units = m->units;
+    c->nunits = m->nunits;
+    c->placed = c->units;
+    size_t n = 0;
+    for (; o->databases && o->databases[n]; n++) {
+        int found = 0;
+        for (size_t i = 0; i < m->ndbs; i++)
+            found |= strcmp(m->dbs[i].name, o->databases[n]) == 0;
+        if (!found) {
+            cairn_error_set(err, CAIRN_EUSAGE, "backup %s holds no database \"%s\"", m->id,
+                            o->databases[n]);
+            return cairn_error_hint(err, "cairn show --repo DIR %s lists its databases", m->id);
+        }
+    }
+    if (o->tenants && n != 1) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "backup %s holds %zu databases: --tenant restores tenants of one", m->id,
+                        m->ndbs);
+        return cairn_error_hint(err, "name it with --database NAME");
+    }
+    if (o->as) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "backup %s holds several databases: --as renames a tenant of a backup "
+                        "of one",
+                        m->id);
+        return err->code;
+    }
     return CAIRN_OK;
 }
 
@@ -175,6 +203,15 @@ static int open_backup(const cairn_restore_opts *o, restore_ctx *c, cairn_error 
         cairn_error_set(err, CAIRN_EUSAGE, "backup %s is of a %s database, the target is %s",
                         c->m->id, c->m->driver, c->drv->name);
         return err->code;
+    }
+    if (c->m->ndbs)
+        return select_databases(o, c, err);
+    if (o->databases) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "backup %s is of one database: --database selects "
+                        "among the databases of a backup of several",
+                        c->m->id);
+        return cairn_error_hint(err, "leave out --database; the target URI names the database");
     }
     if (select_units(o, c, err) != CAIRN_OK)
         return err->code;
@@ -438,6 +475,8 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
     int rc = CAIRN_OK;
     if (c->schema_file) { /* one database of several: its own archive */
         archive *a = &(*out)[(*n)++];
+        if (c->tenant_restore)
+            a->tenants = archive_tenants(c, NULL);
         return materialize_schema(c, c->schema_file, "schema.archive", dir, &a->path, err);
     }
     if (m->has_schema) {
@@ -700,6 +739,13 @@ typedef struct {
     const char **selected;   /* NULL unless --tenant */
 } unit_names;
 
+/* Whether a unit is of the database restored now (any, for a backup of
+ * one). */
+static int in_database(const restore_ctx *c, const cairn_unit *u)
+{
+    return !c->dbname || (u->database && strcmp(u->database, c->dbname) == 0);
+}
+
 static void unit_names_init(const restore_ctx *c, unit_names *n)
 {
     const cairn_manifest *m = c->m;
@@ -707,6 +753,8 @@ static void unit_names_init(const restore_ctx *c, unit_names *n)
     n->tenants = cairn_xcalloc(m->nunits + 1, sizeof *n->tenants);
     size_t nt = 0, nu = 0;
     for (size_t u = 0; u < m->nunits; u++) {
+        if (!in_database(c, &m->units[u]))
+            continue;
         if (m->units[u].kind && strcmp(m->units[u].kind, "tenant") == 0)
             n->tenants[nt++] = m->units[u].name;
         else if (!n->database)
@@ -722,7 +770,7 @@ static void unit_names_init(const restore_ctx *c, unit_names *n)
         int selected = 0;
         for (size_t k = 0; k < c->nunits; k++)
             selected |= strcmp(c->units[k].name, m->units[u].name) == 0;
-        if (!selected)
+        if (!selected && in_database(c, &m->units[u]))
             n->unselected[nu++] = m->units[u].name;
     }
 }
@@ -918,87 +966,139 @@ static int find_interrupted(restore_ctx *c, char *resume, size_t cap, cairn_erro
     return CAIRN_OK;
 }
 
+/* The units of one database of several to restore: all its complete
+ * ones, or those --tenant names (each must be there, and complete). */
+static int database_units(restore_ctx *c, const cairn_dbpart *part, cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    const cairn_restore_opts *o = c->o;
+    c->units = cairn_xcalloc(m->nunits + 1, sizeof *c->units);
+    c->own_units = 1;
+    c->nunits = 0;
+    c->placed = c->units;
+    for (const char *const *t = o->tenants; t && *t; t++) {
+        const cairn_unit *found = NULL;
+        for (size_t u = 0; u < m->nunits; u++)
+            if (in_database(c, &m->units[u]) && strcmp(m->units[u].name, *t) == 0)
+                found = &m->units[u];
+        if (!found) {
+            cairn_error_set(err, CAIRN_EUSAGE, "database %s of backup %s has no unit \"%s\"",
+                            part->name, m->id, *t);
+            return cairn_error_hint(err, "cairn show --repo DIR %s lists its units", m->id);
+        }
+        if (strcmp(found->status, "complete") != 0) {
+            cairn_error_set(err, CAIRN_ENOCHAIN, "unit \"%s\" failed in backup %s: %s", *t, m->id,
+                            found->error ? found->error : "no reason recorded");
+            return err->code;
+        }
+    }
+    for (size_t u = 0; u < m->nunits; u++)
+        if (in_database(c, &m->units[u]) && strcmp(m->units[u].status, "complete") == 0 &&
+            (!o->tenants || cairn_strv_contains(o->tenants, m->units[u].name)))
+            c->units[c->nunits++] = m->units[u];
+    return CAIRN_OK;
+}
+
+/* The log that brings the database to the backup's common position, for
+ * the units restored. */
+static int apply_catch_up(restore_ctx *c, const cairn_dbpart *part, cairn_restore_result *res,
+                          cairn_error *err)
+{
+    const cairn_manifest *m = c->m;
+    int increments = c->chain.nsteps > 1;
+    double t = cairn_now();
+    cairn_conn *conn = NULL;
+    int rc = c->drv->connect(c->target, &conn, err);
+    if (rc == CAIRN_OK)
+        rc = c->drv->progress_write(conn, m->id, "log", part->position, err);
+    unit_names names;
+    unit_names_init(c, &names);
+    cairn_apply_opts ao = {.after = part->position,
+                           .skip_units = names.unselected,
+                           .tenant_units = names.tenants,
+                           .database_unit = names.database,
+                           .only_units = names.selected};
+    cairn_apply_result ar;
+    memset(&ar, 0, sizeof ar);
+    log_file lf = {c->repo, m, &part->log};
+    if (rc == CAIRN_OK && part->has_log)
+        rc = c->drv->log_apply(conn, &m->source, open_log, &lf, &ao, &ar, err);
+    if (rc == CAIRN_OK && !increments)
+        rc = c->drv->progress_drop(conn, err);
+    c->drv->close(conn);
+    unit_names_free(&names);
+    res->transactions += ar.transactions;
+    res->changes += ar.changes;
+    res->t_log += cairn_now() - t;
+    if (rc == CAIRN_OK && part->has_log)
+        cairn_info("database %s: %llu transactions replayed up to %s", part->name,
+                   (unsigned long long)ar.transactions, m->end_position);
+    if (rc != CAIRN_OK)
+        mark_incomplete(err, 0);
+    return rc;
+}
+
 /* One database of a backup of several: created, loaded, then brought to
- * the backup's position through its log. */
+ * the backup's position through its log, then through the increments. */
 static int restore_database(restore_ctx *c, const cairn_dbpart *part, cairn_restore_result *res,
                             cairn_error *err)
 {
     const cairn_manifest *m = c->m;
-    c->units = cairn_xcalloc(m->nunits + 1, sizeof *c->units);
-    c->own_units = 1;
-    c->nunits = 0;
-    for (size_t u = 0; u < m->nunits; u++)
-        if (m->units[u].database && strcmp(m->units[u].database, part->name) == 0 &&
-            strcmp(m->units[u].status, "complete") == 0)
-            c->units[c->nunits++] = m->units[u];
-    c->placed = c->units;
-    c->work = cairn_chunk_schedule(c->units, c->nunits, &c->nwork);
+    c->dbname = part->name;
+    c->work = NULL;
+    c->nwork = 0;
+    int rc = database_units(c, part, err);
+    if (rc == CAIRN_OK)
+        c->work = cairn_chunk_schedule(c->units, c->nunits, &c->nwork);
     c->schema_file = &part->schema;
-    cairn_info("restoring database %s (%s)", part->name, part->position);
-    int rc = restore_into(c, c->o->clean, res, err);
     int increments = c->chain.nsteps > 1;
-    if (rc == CAIRN_OK && (part->has_log || increments)) {
-        double t = cairn_now();
-        cairn_conn *conn = NULL;
-        rc = c->drv->connect(c->target, &conn, err);
-        if (rc == CAIRN_OK)
-            rc = c->drv->progress_write(conn, m->id, "log", part->position, err);
-        cairn_apply_opts ao = {.after = part->position};
-        cairn_apply_result ar;
-        memset(&ar, 0, sizeof ar);
-        log_file lf = {c->repo, m, &part->log};
-        if (rc == CAIRN_OK && part->has_log)
-            rc = c->drv->log_apply(conn, &m->source, open_log, &lf, &ao, &ar, err);
-        if (rc == CAIRN_OK && !increments)
-            rc = c->drv->progress_drop(conn, err);
-        c->drv->close(conn);
-        res->transactions += ar.transactions;
-        res->changes += ar.changes;
-        res->t_log += cairn_now() - t;
-        if (rc == CAIRN_OK && part->has_log)
-            cairn_info("database %s: %llu transactions replayed up to %s", part->name,
-                       (unsigned long long)ar.transactions, m->end_position);
-        if (rc != CAIRN_OK)
-            mark_incomplete(err, 0);
+    if (rc == CAIRN_OK) {
+        cairn_info("restoring database %s (%s)%s", part->name, part->position,
+                   c->tenant_restore ? ", the tenants named" : "");
+        rc = restore_into(c, c->o->clean, res, err);
     }
+    if (rc == CAIRN_OK && (part->has_log || increments))
+        rc = apply_catch_up(c, part, res, err);
     if (rc == CAIRN_OK && increments) {
-        /* then the chain's increments, this database's log of each */
         double t = cairn_now();
         size_t before = res->increments;
-        c->dbname = part->name;
         rc = apply_increments(c, m->end_position, res, err);
-        c->dbname = NULL;
         res->t_log += cairn_now() - t;
         if (before)
             res->increments = before; /* the same increments, for another database */
     }
+    c->dbname = NULL;
     res->chunks += c->nwork;
+    for (size_t i = 0; c->tenant_restore && i < c->nwork; i++)
+        res->raw_bytes += c->work[i].chunk->file.raw.bytes;
     free(c->work);
     c->work = NULL;
     release_units(c);
     return rc == CAIRN_OK ? rc : cairn_error_prefix(err, "database %s", part->name);
 }
 
-/* A backup of several databases goes to a server: each database under its
- * own name, every one verified before any is touched. */
+/* A backup of several databases goes to a server: each database (or each
+ * --database) under its own name, or one --database under the name the
+ * target gives; every file verified before any is touched. */
 static int restore_databases(restore_ctx *c, cairn_restore_result *res, cairn_error *err)
 {
     const cairn_restore_opts *o = c->o;
-    cairn_strlcpy(res->id, c->m->id, sizeof res->id);
-    if (o->tenants)
-        return cairn_error_set(err, CAIRN_EUSAGE,
-                               "--tenant is not available for a backup of several databases yet");
+    cairn_strlcpy(res->id, c->chain.steps[c->chain.nsteps - 1]->id, sizeof res->id);
+    size_t nselected = 0;
+    while (o->databases && o->databases[nselected])
+        nselected++;
     cairn_uri u;
     if (cairn_uri_parse(o->target_uri, &u, err) != CAIRN_OK)
         return err->code;
     int named = u.database != NULL;
     cairn_uri_clear(&u);
-    if (named) {
+    if (named && nselected != 1) {
         cairn_error_set(err, CAIRN_EUSAGE, "backup %s holds %zu databases: the target names one",
                         c->m->id, c->m->ndbs);
         return cairn_error_hint(err, "give the server without a database "
                                      "(postgresql://user@host:port/): each database is created "
-                                     "under its own name");
+                                     "under its own name; or name the one to restore there "
+                                     "with --database NAME");
     }
     release_units(c);
     c->work = cairn_chunk_schedule(c->m->units, c->m->nunits, &c->nwork);
@@ -1017,15 +1117,20 @@ static int restore_databases(restore_ctx *c, cairn_restore_result *res, cairn_er
         return cairn_error_hint(err, "the target was not touched; restore an older backup "
                                      "(cairn list) or repair the repository copy");
     for (size_t i = 0; rc == CAIRN_OK && i < c->m->ndbs; i++) {
-        char *uri = cairn_uri_with_database(o->target_uri, c->m->dbs[i].name);
-        c->target = uri;
-        rc = restore_database(c, &c->m->dbs[i], res, err);
+        const cairn_dbpart *part = &c->m->dbs[i];
+        if (nselected && !cairn_strv_contains(o->databases, part->name))
+            continue;
+        char *uri = named ? NULL : cairn_uri_with_database(o->target_uri, part->name);
+        c->target = uri ? uri : o->target_uri;
+        rc = restore_database(c, part, res, err);
         c->target = o->target_uri;
         free(uri);
     }
     res->rows = c->rows;
-    res->raw_bytes = c->m->raw_bytes;
-    cairn_strlcpy(res->position, c->m->end_position, sizeof res->position);
+    if (!c->tenant_restore && !nselected)
+        res->raw_bytes = c->m->raw_bytes;
+    if (c->chain.nsteps == 1) /* else where the increments' replay stopped */
+        cairn_strlcpy(res->position, c->m->end_position, sizeof res->position);
     return rc;
 }
 

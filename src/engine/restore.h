@@ -21,6 +21,9 @@ typedef struct cairn_restore_opts {
     const char *to_time;        /* stop after the last commit at or before it */
     const char *const *tenants; /* restore these units alone, NULL-terminated; NULL: all */
     const char *as;             /* with one tenant: its name on the target */
+    /* a backup of several databases: restore these alone, NULL-terminated;
+     * NULL: all */
+    const char *const *databases;
 } cairn_restore_opts;
 
 typedef struct cairn_restore_result {

@@ -121,3 +121,49 @@ test_databases_increments_to_one_common_position() {
     drop_db lk_a
     drop_db lk_b
 }
+
+# One database of several restored alone, under another name; tenants of
+# one restored into the live database, through the increments.
+test_databases_one_restored_alone_and_its_tenants() {
+    new_db lk_a
+    new_db lk_b
+    sql lk_a "CREATE TABLE public.shared (id int PRIMARY KEY); INSERT INTO shared VALUES (1), (2);
+              CREATE SCHEMA t_1; CREATE SCHEMA t_2;
+              CREATE TABLE t_1.x (id serial PRIMARY KEY, v text); CREATE TABLE t_2.x (id serial PRIMARY KEY, v text);
+              INSERT INTO t_1.x (v) SELECT 'one ' || g FROM generate_series(1, 300) g;
+              INSERT INTO t_2.x (v) SELECT 'two ' || g FROM generate_series(1, 300) g"
+    sql lk_b "CREATE TABLE b (i int PRIMARY KEY); INSERT INTO b SELECT g FROM generate_series(1, 500) g"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --database lk_a \
+        --database lk_b --tenant-pattern 't_*'
+    assert_eq 0 "$RC" "full ($ERR)"
+    sql lk_a "INSERT INTO t_1.x (v) VALUES ('after'); UPDATE t_2.x SET v = 'changed' WHERE id < 5"
+    sql lk_b "DELETE FROM b WHERE i > 400"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr ($ERR)"
+
+    drop_db lk_b_copy
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/lk_b_copy" --database lk_b
+    assert_eq 0 "$RC" "one database under another name ($ERR)"
+    assert_eq "$(content_digest lk_b)" "$(content_digest lk_b_copy)" "the copy at the chain's end"
+
+    # tenant t_1 is damaged in the live database; it alone comes back
+    local want; want=$(content_digest lk_a | grep '^t_1\.')
+    sql lk_a "DELETE FROM t_1.x WHERE id > 10; UPDATE t_2.x SET v = 'live' WHERE id = 100;
+              INSERT INTO shared VALUES (3)"
+    local others; others=$(content_digest lk_a | grep -v '^t_1\.')
+    run_cairn restore --repo "$WORK/repo" --target "$(uri lk_a)" --database lk_a --tenant t_1 --clean
+    assert_eq 0 "$RC" "a tenant of one database of several ($ERR)"
+    assert_eq "$want" "$(content_digest lk_a | grep '^t_1\.')" "the tenant at the chain's end"
+    assert_eq "$others" "$(content_digest lk_a | grep -v '^t_1\.')" "the rest of the database untouched"
+
+    run_cairn restore --repo "$WORK/repo" --target "$(uri lk_a)" --tenant t_1 --clean
+    assert_eq 2 "$RC" "--tenant names no database"
+    assert_contains "$ERR" "--database" "the hint names --database"
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/" --database nope
+    assert_eq 2 "$RC" "a database the backup does not hold"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri lk_a)" --database lk_a --tenant t_9
+    assert_eq 2 "$RC" "a tenant the database does not hold"
+    drop_db lk_b_copy
+    drop_db lk_a
+    drop_db lk_b
+}
