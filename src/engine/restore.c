@@ -62,6 +62,13 @@ typedef struct {
     pthread_mutex_t lock;
 } restore_ctx;
 
+/* Whether a unit is of the database restored now (any, for a backup of
+ * one). */
+static int in_database(const restore_ctx *c, const cairn_unit *u)
+{
+    return !c->dbname || (u->database && strcmp(u->database, c->dbname) == 0);
+}
+
 /* --tenant: the named units alone (each once, in the backup's order). */
 static int select_units(const cairn_restore_opts *o, restore_ctx *c, cairn_error *err)
 {
@@ -162,13 +169,6 @@ static int select_databases(const cairn_restore_opts *o, restore_ctx *c, cairn_e
                         "backup %s holds %zu databases: --tenant restores tenants of one", m->id,
                         m->ndbs);
         return cairn_error_hint(err, "name it with --database NAME");
-    }
-    if (o->as) {
-        cairn_error_set(err, CAIRN_EUSAGE,
-                        "backup %s holds several databases: --as renames a tenant of a backup "
-                        "of one",
-                        m->id);
-        return err->code;
     }
     return CAIRN_OK;
 }
@@ -446,7 +446,7 @@ static int rename_archive(restore_ctx *c, archive *a, cairn_error *err)
     size_t n = 0;
     for (size_t u = 0; u < m->nunits; u++)
         if (m->units[u].kind && strcmp(m->units[u].kind, "tenant") == 0 &&
-            strcmp(m->units[u].name, tenant) != 0)
+            strcmp(m->units[u].name, tenant) != 0 && in_database(c, &m->units[u]))
             others[n++] = m->units[u].name;
     char *path = cairn_xasprintf("%s.as", a->path);
     cairn_restore_flags flags = {.no_owner = c->o->no_owner, .jobs = 1};
@@ -477,15 +477,14 @@ static int materialize_all(restore_ctx *c, char **dir, archive **out, size_t *n,
         archive *a = &(*out)[(*n)++];
         if (c->tenant_restore)
             a->tenants = archive_tenants(c, NULL);
-        return materialize_schema(c, c->schema_file, "schema.archive", dir, &a->path, err);
-    }
-    if (m->has_schema) {
+        rc = materialize_schema(c, c->schema_file, "schema.archive", dir, &a->path, err);
+    } else if (m->has_schema) {
         archive *a = &(*out)[(*n)++];
         rc = materialize_schema(c, &m->schema, "schema.archive", dir, &a->path, err);
         if (c->tenant_restore)
             a->tenants = archive_tenants(c, NULL);
     }
-    for (size_t i = 0; rc == CAIRN_OK && i < m->nresumes; i++) {
+    for (size_t i = 0; rc == CAIRN_OK && !c->schema_file && i < m->nresumes; i++) {
         const cairn_resume *r = &m->resumes[i];
         if (!r->has_schema)
             continue;
@@ -739,13 +738,6 @@ typedef struct {
     const char **selected;   /* NULL unless --tenant */
 } unit_names;
 
-/* Whether a unit is of the database restored now (any, for a backup of
- * one). */
-static int in_database(const restore_ctx *c, const cairn_unit *u)
-{
-    return !c->dbname || (u->database && strcmp(u->database, c->dbname) == 0);
-}
-
 static void unit_names_init(const restore_ctx *c, unit_names *n)
 {
     const cairn_manifest *m = c->m;
@@ -996,7 +988,7 @@ static int database_units(restore_ctx *c, const cairn_dbpart *part, cairn_error 
         if (in_database(c, &m->units[u]) && strcmp(m->units[u].status, "complete") == 0 &&
             (!o->tenants || cairn_strv_contains(o->tenants, m->units[u].name)))
             c->units[c->nunits++] = m->units[u];
-    return CAIRN_OK;
+    return place_units(o, c, err);
 }
 
 /* The log that brings the database to the backup's common position, for
@@ -1017,7 +1009,9 @@ static int apply_catch_up(restore_ctx *c, const cairn_dbpart *part, cairn_restor
                            .skip_units = names.unselected,
                            .tenant_units = names.tenants,
                            .database_unit = names.database,
-                           .only_units = names.selected};
+                           .only_units = names.selected,
+                           .rename_from = c->o->as ? c->units[0].name : NULL,
+                           .rename_to = c->o->as};
     cairn_apply_result ar;
     memset(&ar, 0, sizeof ar);
     log_file lf = {c->repo, m, &part->log};
@@ -1049,7 +1043,7 @@ static int restore_database(restore_ctx *c, const cairn_dbpart *part, cairn_rest
     c->nwork = 0;
     int rc = database_units(c, part, err);
     if (rc == CAIRN_OK)
-        c->work = cairn_chunk_schedule(c->units, c->nunits, &c->nwork);
+        c->work = cairn_chunk_schedule(c->placed, c->nunits, &c->nwork);
     c->schema_file = &part->schema;
     int increments = c->chain.nsteps > 1;
     if (rc == CAIRN_OK) {

@@ -148,6 +148,7 @@ test_databases_one_restored_alone_and_its_tenants() {
 
     # tenant t_1 is damaged in the live database; it alone comes back
     local want; want=$(content_digest lk_a | grep '^t_1\.')
+    local want2; want2=$(content_digest lk_a | grep '^t_2\.' | sed 's/^t_2\./t_2_copy./')
     sql lk_a "DELETE FROM t_1.x WHERE id > 10; UPDATE t_2.x SET v = 'live' WHERE id = 100;
               INSERT INTO shared VALUES (3)"
     local others; others=$(content_digest lk_a | grep -v '^t_1\.')
@@ -155,6 +156,14 @@ test_databases_one_restored_alone_and_its_tenants() {
     assert_eq 0 "$RC" "a tenant of one database of several ($ERR)"
     assert_eq "$want" "$(content_digest lk_a | grep '^t_1\.')" "the tenant at the chain's end"
     assert_eq "$others" "$(content_digest lk_a | grep -v '^t_1\.')" "the rest of the database untouched"
+
+    # and beside itself, under another name
+    run_cairn restore --repo "$WORK/repo" --target "$(uri lk_a)" --database lk_a --tenant t_2 --as t_2_copy
+    assert_eq 0 "$RC" "a tenant of one database of several, as a new name ($ERR)"
+    assert_eq "$want2" "$(content_digest lk_a | grep '^t_2_copy\.')" "the copy as the chain left it"
+    assert_eq "changed" "$(sql lk_a "SELECT v FROM t_2_copy.x WHERE id = 1")" "the increment replayed into the copy"
+    assert_eq "two 100" "$(sql lk_a "SELECT v FROM t_2_copy.x WHERE id = 100")" "not the live change"
+    assert_eq "live" "$(sql lk_a "SELECT v FROM t_2.x WHERE id = 100")" "the original untouched"
 
     run_cairn restore --repo "$WORK/repo" --target "$(uri lk_a)" --tenant t_1 --clean
     assert_eq 2 "$RC" "--tenant names no database"
