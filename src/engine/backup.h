@@ -70,6 +70,12 @@ cairn_manifest *cairn_backup_new_manifest(const cairn_backup_opts *o, const cair
 /* A backup of several databases of one server (cluster.c): --database
  * NAME... or --all-databases (o->databases). */
 int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn_error *err);
+/* Completes partial backup m of several databases in place (resume.c has
+ * the repository locked): each database holding a failed unit is dumped
+ * again under a new snapshot and slot, and every database is brought to the
+ * new common position through its log.  The manifest is written. */
+int cairn_backup_cluster_resume(const cairn_backup_opts *o, cairn_repo *repo, cairn_manifest *m,
+                                cairn_error *err);
 
 /* Once a new chain's full backup (keep) is written: the slots of every
  * other backup of the repository, in each of their databases, are

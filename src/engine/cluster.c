@@ -32,19 +32,21 @@ typedef struct {
     cairn_repo *repo;
     cairn_manifest *m;
     cairn_rate rate;
-    json_t *pending; /* the slots made so far, for a later run to drop after a crash */
-    uint32_t number; /* objects numbered so far */
+    json_t *pending;          /* the slots made so far, for a later run to drop after a crash */
+    const char *pending_name; /* the file that records them: pending.json, resume.json */
+    uint32_t number;          /* objects numbered so far */
+    int resume; /* a resume's tag (its start time): its files get names of their own */
 } cluster_ctx;
 
 static int record_slot(cluster_ctx *c, const char *db, const char *slot, cairn_error *err)
 {
     json_array_append_new(json_object_get(c->pending, "slots"),
                           json_pack("{s:s, s:s}", "database", db, "slot", slot));
-    return cairn_repo_put_json(c->repo, c->m->id, "pending.json", c->pending, err);
+    return cairn_repo_put_json(c->repo, c->m->id, c->pending_name, c->pending, err);
 }
 
-/* Takes database i's snapshot and dumps its units, which join the
- * backup's. */
+/* Takes database db's snapshot and dumps its units, which join the
+ * backup's; i numbers its files. */
 static int dump_database(cluster_ctx *c, size_t i, const char *db, cairn_error *err)
 {
     cairn_manifest *m = c->m;
@@ -72,7 +74,7 @@ static int dump_database(cluster_ctx *c, size_t i, const char *db, cairn_error *
                         db);
         rc = cairn_error_hint(err, "a backup of several databases needs REPLICATION and "
                                    "wal_level=logical; or back up each database on its own");
-    } else if (i == 0) {
+    } else if (!m->source.system_id[0]) {
         m->source = snap.source;
         m->source.database[0] = '\0'; /* the server, not one database */
     } else if (strcmp(snap.source.system_id, m->source.system_id) != 0) {
@@ -89,8 +91,12 @@ static int dump_database(cluster_ctx *c, size_t i, const char *db, cairn_error *
         rc = c->drv->list_units(leader, &snap, &c->o->tenants, &sm->units, &sm->nunits, err);
     c->drv->close(leader);
     char path[64];
-    snprintf(path, sizeof path, "schema/db-%04zu.%s%s", i + 1, c->drv->schema_suffix,
-             c->o->zstd_level != 0 ? ".zst" : "");
+    if (c->resume)
+        snprintf(path, sizeof path, "schema/db-%04zu.r%d.%s%s", i + 1, c->resume,
+                 c->drv->schema_suffix, c->o->zstd_level != 0 ? ".zst" : "");
+    else
+        snprintf(path, sizeof path, "schema/db-%04zu.%s%s", i + 1, c->drv->schema_suffix,
+                 c->o->zstd_level != 0 ? ".zst" : "");
     size_t failed = 0;
     if (rc == CAIRN_OK) {
         for (size_t u = 0; u < sm->nunits; u++) {
@@ -170,7 +176,12 @@ static int catch_up(cluster_ctx *c, size_t i, cairn_error *err)
     cairn_dbpart *part = &m->dbs[i];
     char *uri = cairn_uri_with_database(c->o->source_uri, part->name);
     char path[64];
-    snprintf(path, sizeof path, "log/db-%04zu.log%s", i + 1, c->o->zstd_level != 0 ? ".zst" : "");
+    if (c->resume)
+        snprintf(path, sizeof path, "log/db-%04zu.r%d.log%s", i + 1, c->resume,
+                 c->o->zstd_level != 0 ? ".zst" : "");
+    else
+        snprintf(path, sizeof path, "log/db-%04zu.log%s", i + 1,
+                 c->o->zstd_level != 0 ? ".zst" : "");
     cairn_log_request req = {.slot = part->slot, .start = part->position, .stop = m->end_position};
     cairn_log_result res;
     int rc = cairn_log_to_file(c->repo, m->id, path, c->o->zstd_level, c->drv, uri, &req,
@@ -250,6 +261,45 @@ static int databases(cluster_ctx *c, char ***out, cairn_error *err)
     return CAIRN_OK;
 }
 
+/* The consistent position T: the highest database position.  Every
+ * database behind it gets its log from its own position to T. */
+static int bring_together(cluster_ctx *c, cairn_error *err)
+{
+    cairn_manifest *m = c->m;
+    const char *end = m->dbs[0].position, *start = m->dbs[0].position;
+    for (size_t i = 1; i < m->ndbs; i++) {
+        int hi = 0, lo = 0;
+        if (c->drv->position_cmp(m->dbs[i].position, end, &hi, err) != CAIRN_OK ||
+            c->drv->position_cmp(m->dbs[i].position, start, &lo, err) != CAIRN_OK)
+            return err->code;
+        if (hi > 0)
+            end = m->dbs[i].position;
+        if (lo < 0)
+            start = m->dbs[i].position;
+    }
+    char *e = cairn_xstrdup(end), *s = cairn_xstrdup(start);
+    free(m->start_position);
+    free(m->end_position);
+    m->start_position = s;
+    m->end_position = e;
+    char at[32];
+    cairn_time_iso_us(at);
+    free(m->end_at);
+    m->end_at = cairn_xstrdup(at);
+    int rc = CAIRN_OK;
+    for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++) {
+        m->dbs[i].has_log = 0;
+        if (strcmp(m->dbs[i].position, e) != 0)
+            rc = catch_up(c, i, err);
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++)
+        if (m->dbs[i].has_log)
+            rc = cairn_file_check(c->repo, m->id, &m->dbs[i].log, 0, err);
+    return rc;
+}
+
+static int settle_status(cluster_ctx *c, cairn_error *err);
+
 static int run(cluster_ctx *c, char **names, cairn_error *err)
 {
     cairn_manifest *m = c->m;
@@ -260,29 +310,18 @@ static int run(cluster_ctx *c, char **names, cairn_error *err)
     int rc = CAIRN_OK;
     for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
         rc = dump_database(c, i, names[i], err);
+    if (rc == CAIRN_OK)
+        rc = bring_together(c, err);
     if (rc != CAIRN_OK)
         return rc;
-    /* the consistent position: the highest (the last snapshot's) */
-    const char *end = m->dbs[0].position;
-    for (size_t i = 1; i < m->ndbs; i++) {
-        int cmp = 0;
-        if (c->drv->position_cmp(m->dbs[i].position, end, &cmp, err) != CAIRN_OK)
-            return err->code;
-        if (cmp > 0)
-            end = m->dbs[i].position;
-    }
-    m->start_position = cairn_xstrdup(m->dbs[0].position);
-    m->end_position = cairn_xstrdup(end);
-    char at[32];
-    cairn_time_iso_us(at);
-    m->end_at = cairn_xstrdup(at);
-    for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++)
-        if (strcmp(m->dbs[i].position, end) != 0)
-            rc = catch_up(c, i, err);
-    if (rc == CAIRN_OK)
-        for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++)
-            if (m->dbs[i].has_log)
-                rc = cairn_file_check(c->repo, m->id, &m->dbs[i].log, 0, err);
+    return settle_status(c, err);
+}
+
+/* Partial when some units failed; an error when all did. */
+static int settle_status(cluster_ctx *c, cairn_error *err)
+{
+    cairn_manifest *m = c->m;
+    int rc = CAIRN_OK;
     size_t failed = 0;
     for (size_t u = 0; u < m->nunits; u++)
         failed += cairn_unit_failed(&m->units[u]);
@@ -314,6 +353,7 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
     int jobs = o->mode == CAIRN_MODE_SEQUENTIAL ? 1 : o->jobs > 0 ? o->jobs : 2;
     c.m = cairn_backup_new_manifest(o, c.drv, c.repo, jobs);
     c.m->snapshot_mode = cairn_xstrdup("slot");
+    c.pending_name = "pending.json";
     c.pending = json_pack("{s:[], s:s}", "slots", "started_at", c.m->started_at);
     cairn_rate_init(&c.rate, o->max_rate ? o->max_rate : 1);
     char **names = NULL;
@@ -331,9 +371,7 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
         c.m->finished_at = cairn_xstrdup(at);
         c.m->duration = cairn_now() - t0;
         c.m->phase_parallel = c.m->duration;
-        if (strcmp(c.m->status, "complete") != 0)
-            drop_slots(&c); /* no chain: the slots served the catch-up only */
-        cairn_manifest_sum(c.m);
+        cairn_manifest_sum(c.m); /* a partial backup keeps its slots, for --resume */
         rc = cairn_repo_write_manifest(c.repo, c.m, err);
     }
     cairn_error e = {0};
@@ -354,5 +392,147 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
     json_decref(c.pending);
     cairn_rate_destroy(&c.rate);
     cairn_repo_close(c.repo);
+    return rc;
+}
+
+/* ---- resuming a partial backup of several databases ---- */
+
+static void file_forget(cairn_file *f, char ***gone)
+{
+    if (!f->path)
+        return;
+    size_t n = 0;
+    while (*gone && (*gone)[n])
+        n++;
+    *gone = cairn_xrealloc(*gone, (n + 2) * sizeof **gone);
+    (*gone)[n] = f->path; /* the path moves to the list */
+    (*gone)[n + 1] = NULL;
+    f->path = NULL;
+    free(f->compression);
+    f->compression = NULL;
+}
+
+/* Database i is dumped again (it holds a failed unit): its units, schema
+ * and slot are replaced by the new dump's; the old files go to *gone and
+ * the old slot to *old_slots. */
+static int redo_database(cluster_ctx *c, cairn_manifest *m, size_t i, char ***gone,
+                         char ***old_slots, cairn_error *err)
+{
+    cairn_dbpart *part = &m->dbs[i];
+    cairn_manifest *nm = cairn_xcalloc(1, sizeof *nm);
+    nm->id = cairn_xstrdup(m->id);
+    nm->jobs = m->jobs;
+    nm->source = m->source;
+    nm->dbs = cairn_xcalloc(1, sizeof *nm->dbs);
+    c->m = nm;
+    /* new file names (the resume's tag): the old ones stay valid until the
+     * manifest moves on */
+    int rc = dump_database(c, i, part->name, err);
+    c->m = m;
+    if (rc == CAIRN_OK) {
+        size_t kept = 0;
+        for (size_t u = 0; u < m->nunits; u++) {
+            cairn_unit *un = &m->units[u];
+            if (un->database && strcmp(un->database, part->name) == 0) {
+                for (size_t k = 0; k < un->nobjects; k++)
+                    for (size_t x = 0; x < un->objects[k].nchunks; x++)
+                        file_forget(&un->objects[k].chunks[x].file, gone);
+                cairn_unit_clear(un);
+            } else {
+                m->units[kept++] = *un;
+            }
+        }
+        m->nunits = kept;
+        m->units = cairn_xrealloc(m->units, (m->nunits + nm->nunits + 1) * sizeof *m->units);
+        for (size_t u = 0; u < nm->nunits; u++)
+            m->units[m->nunits++] = nm->units[u];
+        nm->nunits = 0;
+        file_forget(&part->schema, gone);
+        if (part->has_log)
+            file_forget(&part->log, gone);
+        if (part->slot) {
+            size_t n = 0;
+            while (*old_slots && (*old_slots)[n])
+                n++;
+            *old_slots = cairn_xrealloc(*old_slots, (n + 3) * sizeof **old_slots);
+            (*old_slots)[n] = cairn_xstrdup(part->name);
+            (*old_slots)[n + 1] = cairn_xstrdup(part->slot);
+            (*old_slots)[n + 2] = NULL;
+        }
+        cairn_dbpart_clear(part);
+        *part = nm->dbs[0];
+        memset(&nm->dbs[0], 0, sizeof nm->dbs[0]);
+    }
+    cairn_manifest_free(nm);
+    return rc;
+}
+
+int cairn_backup_cluster_resume(const cairn_backup_opts *o, cairn_repo *repo, cairn_manifest *m,
+                                cairn_error *err)
+{
+    cluster_ctx c = {.o = o, .repo = repo, .m = m, .pending_name = "resume.json"};
+    c.drv = cairn_driver_for_uri(o->source_uri, err);
+    if (!c.drv)
+        return err->code;
+    double t0 = cairn_now();
+    c.resume = (int)(time(NULL) & 0x3fffffff);
+    for (size_t u = 0; u < m->nunits; u++)
+        for (size_t k = 0; k < m->units[u].nobjects; k++)
+            if (m->units[u].objects[k].number > c.number)
+                c.number = m->units[u].objects[k].number;
+    c.pending = json_pack("{s:[]}", "slots");
+    cairn_rate_init(&c.rate, o->max_rate ? o->max_rate : 1);
+    char **gone = NULL, **old_slots = NULL;
+    int rc = CAIRN_OK;
+    size_t redone = 0;
+    for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++) {
+        int failed = 0;
+        for (size_t u = 0; u < m->nunits; u++)
+            failed |= m->units[u].database && strcmp(m->units[u].database, m->dbs[i].name) == 0 &&
+                      cairn_unit_failed(&m->units[u]);
+        if (!failed)
+            continue;
+        cairn_info("resuming backup %s: database %s is dumped again", m->id, m->dbs[i].name);
+        rc = redo_database(&c, m, i, &gone, &old_slots, err);
+        redone++;
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < m->ndbs; i++)
+        if (m->dbs[i].has_log)
+            file_forget(&m->dbs[i].log, &gone); /* every log is read again, to the new end */
+    if (rc == CAIRN_OK)
+        rc = bring_together(&c, err);
+    if (rc == CAIRN_OK) {
+        free(m->status);
+        m->status = cairn_xstrdup("complete");
+        rc = settle_status(&c, err);
+    }
+    if (rc == CAIRN_OK) {
+        m->duration += cairn_now() - t0;
+        cairn_manifest_sum(m);
+        rc = cairn_repo_write_manifest(repo, m, err);
+    }
+    cairn_error e = {0};
+    if (rc == CAIRN_OK) {
+        /* the manifest names the new files and slots: the old ones go */
+        for (size_t i = 0; gone && gone[i]; i++)
+            cairn_repo_remove_file(repo, m->id, gone[i], &e);
+        for (size_t i = 0; old_slots && old_slots[i]; i += 2) {
+            char *uri = cairn_uri_with_database(o->source_uri, old_slots[i]);
+            if (c.drv->slot_drop(uri, old_slots[i + 1], &e) != CAIRN_OK)
+                cairn_warn("cannot drop replication slot %s: %s", old_slots[i + 1], e.message);
+            free(uri);
+        }
+        if (strcmp(m->status, "complete") == 0) {
+            confirm_slots(&c);
+            cairn_backup_drop_old_slots(repo, c.drv, o->source_uri, m);
+        }
+        cairn_repo_remove_file(repo, m->id, "resume.json", &e);
+        cairn_info("backup %s: %zu database%s dumped again, every database brought to %s", m->id,
+                   redone, redone == 1 ? "" : "s", m->end_position);
+    }
+    cairn_strv_free(gone);
+    cairn_strv_free(old_slots);
+    json_decref(c.pending);
+    cairn_rate_destroy(&c.rate);
     return rc;
 }

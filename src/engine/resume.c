@@ -25,6 +25,7 @@
 #include "engine/files.h"
 #include "util/log.h"
 #include "util/text.h"
+#include "util/uri.h"
 
 typedef struct {
     const cairn_backup_opts *o;
@@ -69,6 +70,16 @@ static int check_resumable(const resume_ctx *c, cairn_error *err)
         cairn_error_set(err, CAIRN_ERR, "resuming a %s backup is not available yet", m->driver);
         return cairn_error_hint(err, "take a new full backup once the cause is fixed");
     }
+    for (size_t i = 0; i < m->ndbs; i++)
+        if (!m->dbs[i].slot) {
+            cairn_error_set(err, CAIRN_ENOCHAIN,
+                            "backup %s has no replication slot in database %s: its databases "
+                            "cannot be brought to a new common position",
+                            m->id, m->dbs[i].name);
+            return cairn_error_hint(err, "take a new full backup once the cause is fixed");
+        }
+    if (m->ndbs)
+        return CAIRN_OK;
     if ((has_slots(c->drv) && !m->slot) || !m->end_position || !*m->end_position) {
         cairn_error_set(err, CAIRN_ENOCHAIN,
                         "backup %s has no %s: the units dumped before cannot be brought to a new "
@@ -79,7 +90,8 @@ static int check_resumable(const resume_ctx *c, cairn_error *err)
     return CAIRN_OK;
 }
 
-/* A resume killed earlier left its slot: drop it. */
+/* A resume killed earlier left its slot (a backup of several databases:
+ * one per database dumped again): drop them. */
 static void clean_killed(resume_ctx *c)
 {
     json_t *pending = NULL;
@@ -88,6 +100,20 @@ static void clean_killed(resume_ctx *c)
     cairn_error e = {0};
     if (slot && has_slots(c->drv) && c->drv->slot_drop(c->o->source_uri, slot, &e) == CAIRN_OK)
         cairn_info("dropped replication slot %s of an interrupted resume", slot);
+    size_t i;
+    json_t *one;
+    json_array_foreach(json_object_get(pending, "slots"), i, one)
+    {
+        const char *db = json_string_value(json_object_get(one, "database"));
+        const char *s = json_string_value(json_object_get(one, "slot"));
+        if (!db || !s || !has_slots(c->drv))
+            continue;
+        char *uri = cairn_uri_with_database(c->o->source_uri, db);
+        cairn_error_clear(&e);
+        if (c->drv->slot_drop(uri, s, &e) == CAIRN_OK)
+            cairn_info("dropped replication slot %s of an interrupted resume", s);
+        free(uri);
+    }
     json_decref(pending);
 }
 
@@ -385,6 +411,15 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
         return rc;
     }
     clean_killed(&c);
+    if (c.m->ndbs) { /* several databases: cluster.c dumps them again */
+        rc = cairn_backup_cluster_resume(o, c.repo, c.m, err);
+        if (rc == CAIRN_OK)
+            *out = c.m;
+        else
+            cairn_manifest_free(c.m);
+        cairn_repo_close(c.repo);
+        return rc;
+    }
     c.rm = cairn_xcalloc(1, sizeof *c.rm);
     c.rm->id = cairn_xstrdup(c.m->id);
     cairn_rate rate;

@@ -176,3 +176,38 @@ test_databases_one_restored_alone_and_its_tenants() {
     drop_db lk_a
     drop_db lk_b
 }
+
+# A partial backup of several databases, resumed: the database holding the
+# failed unit is dumped again, and every database meets at the new end.
+test_databases_partial_backup_resumed() {
+    new_db lk_a
+    new_db lk_b
+    sql lk_a "CREATE SCHEMA t_1; CREATE TABLE t_1.x (id int PRIMARY KEY); INSERT INTO t_1.x SELECT generate_series(1, 100);
+              CREATE TABLE public.p (id int PRIMARY KEY); INSERT INTO p SELECT generate_series(1, 100)"
+    sql lk_b "CREATE TABLE b (i int PRIMARY KEY); INSERT INTO b SELECT g FROM generate_series(1, 500) g"
+    CAIRN_FAULT=chunk-fail:4 run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" \
+        --database lk_a --database lk_b --tenant-pattern 't_*' --jobs 1 --json
+    assert_eq 3 "$RC" "a unit that keeps failing makes the backup partial ($ERR)"
+    local id; id=$(json_get "$OUT" .id)
+    assert_eq 1 "$(json_get "$OUT" '.failed_units | length')" "one unit failed"
+    sql lk_a "INSERT INTO t_1.x VALUES (101); INSERT INTO p VALUES (101)"
+    sql lk_b "DELETE FROM b WHERE i > 450"
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --repo "$WORK/repo" --resume "$id" --json
+    assert_eq 0 "$RC" "resume ($ERR)"
+    assert_eq complete "$(json_get "$OUT" .status)" "complete now"
+    assert_eq "$id" "$(json_get "$OUT" .id)" "the same backup"
+    run_cairn verify --repo "$WORK/repo" --backup "$id"
+    assert_eq 0 "$RC" "every file it names is there and sound ($ERR)"
+    assert_eq "$(find "$WORK/repo/backups/$id" -type f -path '*/data/*' | wc -l)" \
+        "$(cd "$WORK" && "$CAIRN" show --repo "$WORK/repo" "$id" --json | jq '[.units[].objects[].chunks[]] | length')" \
+        "no file of the replaced dump is left"
+    assert_eq 2 "$(sql postgres "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'cairn_%' AND database IN ('lk_a', 'lk_b')")" "one slot per database"
+    local want; want="$(content_digest lk_a)$(content_digest lk_b)"
+    drop_db lk_a
+    drop_db lk_b
+    run_cairn restore --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/"
+    assert_eq 0 "$RC" "restore of the resumed backup ($ERR)"
+    assert_eq "$want" "$(content_digest lk_a)$(content_digest lk_b)" "both databases at the new common position"
+    drop_db lk_a
+    drop_db lk_b
+}
