@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cli/cli.h"
+#include "repo/repo.h"
 #include "util/interrupt.h"
 
 #define CAIRN_VERSION "0.1.0"
@@ -21,8 +24,11 @@ static const char usage[] =
     "  show     show one backup in detail\n"
     "  verify   re-read every file of a backup and check its checksums\n"
     "  expire   remove old chains of backups, keeping the newest N full backups\n"
+    "  passwd   change the passphrase of an encrypted repository (nothing rewritten)\n"
     "\n"
-    "cairn VERB --help shows a verb's options and examples.\n"
+    "cairn VERB --help shows a verb's options and examples.  An encrypted repository\n"
+    "needs its passphrase for every verb: --passphrase-file FILE, or the\n"
+    "CAIRN_PASSPHRASE environment variable (never a command-line value).\n"
     "\n"
     "exit codes: 0 success, 1 error, 2 usage, 3 partial backup, 4 verification failed,\n"
     "            5 repository locked, 6 no valid restore chain\n";
@@ -33,7 +39,7 @@ static const struct {
 } verbs[] = {
     {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
     {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
-    {"expire", cairn_cmd_expire},
+    {"expire", cairn_cmd_expire}, {"passwd", cairn_cmd_passwd},
 };
 
 int main(int argc, char **argv)
@@ -52,6 +58,8 @@ int main(int argc, char **argv)
         return 0;
     }
     cairn_interrupt_install();
+    /* a passphrase from the environment; --passphrase-file overrides it */
+    cairn_repo_set_passphrase(getenv("CAIRN_PASSPHRASE"));
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return verbs[i].run(argc - 1, argv + 1);

@@ -95,6 +95,13 @@ cairn_sink *cairn_rate_sink_new(cairn_sink *next, cairn_rate *rate);
 int cairn_record_write(cairn_sink *sink, const void *a, size_t alen, const void *b, size_t blen);
 int cairn_record_read(cairn_source *src, char **buf, size_t *cap, size_t *len, size_t max,
                       cairn_error *err);
+/* Authenticated encryption (AES-256-GCM in 64 KiB frames, a key per file
+ * derived from key and a random salt): bit flips, reordered frames,
+ * truncation and extension are all detected when reading. */
+cairn_sink *cairn_encrypt_sink_new(cairn_sink *next, const unsigned char key[32]);
+cairn_source *cairn_decrypt_source_new(cairn_source *next, const unsigned char key[32],
+                                       const char *name);
+
 /* A sink that keeps everything in memory (tests, small objects). */
 cairn_sink *cairn_memory_sink_new(void);
 const void *cairn_memory_sink_data(const cairn_sink *s, size_t *len);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "repo/repo.h"
 #include "engine/backup.h"
 #include "util/text.h"
 #include "util/uri.h"
@@ -57,6 +58,11 @@ static const char usage[] =
     "                        percent (and at least 0.25 ms) slower than its baseline\n"
     "                        (default 10)\n"
     "  --tag TEXT            a label for this backup (restore --backup TEXT finds it)\n"
+    "  --encrypt             start an encrypted repository (a new or empty directory):\n"
+    "                        every file and manifest sealed with AES-256-GCM under a\n"
+    "                        random key, which the passphrase (--passphrase-file FILE\n"
+    "                        or CAIRN_PASSPHRASE) wraps; later runs need the same\n"
+    "                        passphrase, --encrypt or not\n"
     "  --max-rate SIZE       read at most SIZE bytes per second from the source, all\n"
     "                        workers together (e.g. 50M), to spare a busy server\n"
     "  --long-query-guard SECONDS  MariaDB: queries running longer than this block the\n"
@@ -210,6 +216,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         {"compress", required_argument, NULL, 'c'},
         {"chunk-size", required_argument, NULL, 'C'},
         {"tag", required_argument, NULL, 'T'},
+        {"encrypt", no_argument, NULL, 'K'},
         {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
         {"full-if-needed", no_argument, NULL, 'F'},
@@ -235,7 +242,10 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (cli_common_option(opt))
+        int common = cli_common_option(opt);
+        if (common < 0)
+            return CAIRN_EUSAGE;
+        if (common)
             continue;
         switch (opt) {
         case 's':
@@ -264,6 +274,9 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         case 'C':
             if (cli_parse_size(optarg, &o.chunk_bytes) != 0)
                 return cli_usage_error("backup", "--chunk-size takes a size such as 64M");
+            break;
+        case 'K':
+            cairn_repo_set_encrypt_new(1);
             break;
         case 'T':
             o.tag = optarg;

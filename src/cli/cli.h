@@ -21,15 +21,23 @@ int cairn_cmd_expire(int argc, char **argv);
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs err once and returns its exit code. */
 int cli_fail(const cairn_error *err);
-/* Handles the options every verb takes (--quiet, --verbose); 1 if taken. */
+/* Handles the options every verb takes (--quiet, --verbose,
+ * --passphrase-file FILE); 1 if taken, -1 (after saying why) when its value
+ * is bad: the verb returns CAIRN_EUSAGE. */
 int cli_common_option(int opt);
-#define CLI_OPT_QUIET   1001
-#define CLI_OPT_VERBOSE 1002
+#define CLI_OPT_QUIET    1001
+#define CLI_OPT_VERBOSE  1002
+#define CLI_OPT_PASSFILE 1003
 #define CLI_COMMON_LONGOPTS                                                                        \
     {"quiet", no_argument, NULL, CLI_OPT_QUIET}, {"verbose", no_argument, NULL, CLI_OPT_VERBOSE},  \
+        {"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE},                            \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
+/* The passphrase from a file: its first line, without the newline; NULL
+ * (after saying why) when unreadable or empty.  The caller frees. */
+char *cli_read_passphrase(const char *verb, const char *path);
+int cairn_cmd_passwd(int argc, char **argv);
 
 /* Prints JSON to stdout, one document, with a newline. */
 void cli_print_json(json_t *j);

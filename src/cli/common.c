@@ -3,9 +3,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "repo/repo.h"
 #include "util/log.h"
+#include "util/text.h"
 
 int cli_usage_error(const char *verb, const char *fmt, ...)
 {
@@ -25,8 +30,36 @@ int cli_fail(const cairn_error *err)
     return err->code ? err->code : CAIRN_ERR;
 }
 
+char *cli_read_passphrase(const char *verb, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        cli_usage_error(verb, "cannot read the passphrase file %s", path);
+        return NULL;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    char *p = buf[0] ? cairn_xstrdup(buf) : NULL;
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!p)
+        cli_usage_error(verb, "the passphrase file %s is empty", path);
+    return p;
+}
+
 int cli_common_option(int opt)
 {
+    if (opt == CLI_OPT_PASSFILE) {
+        char *p = cli_read_passphrase("", optarg);
+        if (!p)
+            return -1;
+        cairn_repo_set_passphrase(p);
+        OPENSSL_cleanse(p, strlen(p));
+        free(p);
+        return 1;
+    }
     if (opt == CLI_OPT_QUIET) {
         cairn_log_set_level(CAIRN_LOG_WARN);
         return 1;
@@ -108,7 +141,10 @@ int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want
     opterr = 0;
     /* no "+": an ID may come before the options */
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (cli_common_option(opt))
+        int common = cli_common_option(opt);
+        if (common < 0)
+            return CAIRN_EUSAGE;
+        if (common)
             continue;
         switch (opt) {
         case 'r':

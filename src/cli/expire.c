@@ -45,7 +45,10 @@ int cairn_cmd_expire(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (cli_common_option(opt))
+        int common = cli_common_option(opt);
+        if (common < 0)
+            return CAIRN_EUSAGE;
+        if (common)
             continue;
         switch (opt) {
         case 'r':

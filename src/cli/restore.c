@@ -175,7 +175,10 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        if (cli_common_option(opt))
+        int common = cli_common_option(opt);
+        if (common < 0)
+            return CAIRN_EUSAGE;
+        if (common)
             continue;
         switch (opt) {
         case 'r':

@@ -15,10 +15,13 @@ int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char
     if (cairn_repo_put(r, id, path, &file, err) != CAIRN_OK)
         return err->code;
     cairn_sink *s = file;
-    if (level != 0) {
+    w->encrypted = r->encrypted;
+    if (level != 0 || w->encrypted)
         s = cairn_hash_sink_new(s, &w->stored);
-        s = s ? cairn_zstd_sink_new(s, level, 0) : NULL;
-    }
+    if (s && w->encrypted)
+        s = cairn_encrypt_sink_new(s, r->key);
+    if (s && level != 0)
+        s = cairn_zstd_sink_new(s, level, 0);
     s = s ? cairn_hash_sink_new(s, &w->raw) : NULL;
     s = s ? cairn_buffer_sink_new(s, 1 << 17) : NULL;
     if (!s)
@@ -52,7 +55,7 @@ int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err)
     w->path = NULL;
     f->compression = cairn_xstrdup(w->level != 0 ? "zstd" : "none");
     f->raw = w->raw;
-    f->stored = w->level != 0 ? w->stored : w->raw;
+    f->stored = w->level != 0 || w->encrypted ? w->stored : w->raw;
     return CAIRN_OK;
 }
 
@@ -72,8 +75,10 @@ int cairn_reader_open(cairn_repo *r, const char *id, const cairn_file *f, int de
     if (cairn_repo_get(r, id, f->path, &s, err) != CAIRN_OK)
         return err->code;
     int zstd = strcmp(f->compression, "zstd") == 0;
-    if (zstd || !decompress)
+    if (zstd || r->encrypted || !decompress)
         s = cairn_hash_source_new(s, &f->stored, f->path, NULL);
+    if (s && r->encrypted && decompress)
+        s = cairn_decrypt_source_new(s, r->key, f->path);
     if (s && zstd && decompress)
         s = cairn_zstd_source_new(s, f->path);
     if (s && decompress)

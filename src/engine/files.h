@@ -16,7 +16,8 @@
 typedef struct cairn_writer {
     cairn_sink *top;
     cairn_digest raw, stored;
-    int level; /* zstd level (negative: zstd's fast levels); 0: none */
+    int level;     /* zstd level (negative: zstd's fast levels); 0: none */
+    int encrypted; /* the repository's key seals the file */
     char *path;
 } cairn_writer;
 

@@ -9,14 +9,39 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "repo/keys.h"
 #include "util/log.h"
 #include "util/text.h"
 
-static int read_all(cairn_storage *st, const char *path, char **text, size_t *len, cairn_error *err)
+static char *g_passphrase;
+static int g_encrypt_new;
+
+void cairn_repo_set_passphrase(const char *passphrase)
 {
+    if (g_passphrase) {
+        OPENSSL_cleanse(g_passphrase, strlen(g_passphrase));
+        free(g_passphrase);
+    }
+    g_passphrase = passphrase && *passphrase ? cairn_xstrdup(passphrase) : NULL;
+}
+
+void cairn_repo_set_encrypt_new(int yes)
+{
+    g_encrypt_new = yes;
+}
+
+/* A control file, decrypted when the repository is encrypted (everything
+ * but cairn.json is). */
+static int read_all(cairn_repo *r, const char *path, char **text, size_t *len, cairn_error *err)
+{
+    cairn_storage *st = r->st;
     cairn_source *src = NULL;
     if (st->ops->get(st, path, &src, err) != CAIRN_OK)
         return err->code;
+    if (r->encrypted && strcmp(path, "cairn.json") != 0)
+        src = cairn_decrypt_source_new(src, r->key, path);
     size_t cap = 1 << 16, n = 0;
     char *buf = cairn_xmalloc(cap);
     for (;;) {
@@ -42,15 +67,22 @@ static int read_all(cairn_storage *st, const char *path, char **text, size_t *le
 }
 
 /* Control files (manifests, pending records) are durable at once, even
- * while payload files are deferred. */
-static int write_json(cairn_storage *st, const char *path, json_t *j, cairn_error *err)
+ * while payload files are deferred; encrypted like the rest but for
+ * cairn.json. */
+static int write_json(cairn_repo *r, const char *path, json_t *j, cairn_error *err)
 {
+    cairn_storage *st = r->st;
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
     cairn_sink *sink = NULL;
     int deferred = st->defer_sync;
     st->defer_sync = 0;
     int rc = st->ops->put(st, path, &sink, err);
     st->defer_sync = deferred;
+    if (rc == CAIRN_OK && r->encrypted && strcmp(path, "cairn.json") != 0) {
+        sink = cairn_encrypt_sink_new(sink, r->key);
+        if (!sink)
+            rc = cairn_error_set(err, CAIRN_ERR, "cannot encrypt %s", path);
+    }
     if (rc == CAIRN_OK) {
         if (cairn_sink_write(sink, text, strlen(text)) != 0 ||
             cairn_sink_write(sink, "\n", 1) != 0 || cairn_sink_finish(sink) != 0) {
@@ -84,6 +116,39 @@ static int not_a_repo(cairn_error *err, const char *dir, const char *why)
                                  "empty directory to start a repository with cairn backup");
 }
 
+/* An encrypted repository opens with its passphrase alone; --encrypt
+ * cannot turn an existing plain one into an encrypted one. */
+static int unlock(cairn_repo *r, cairn_error *err)
+{
+    json_t *enc = json_object_get(r->config, "encryption");
+    if (!enc || json_is_null(enc)) {
+        if (!g_encrypt_new)
+            return CAIRN_OK;
+        cairn_error_set(err, CAIRN_EUSAGE, "repository %s is not encrypted", r->root);
+        return cairn_error_hint(err, "a repository is encrypted from its start: give --encrypt "
+                                     "with a new repository directory");
+    }
+    if (!g_passphrase) {
+        cairn_error_set(err, CAIRN_EUSAGE, "repository %s is encrypted", r->root);
+        return cairn_error_hint(err, "give --passphrase-file FILE or set CAIRN_PASSPHRASE");
+    }
+    if (cairn_keys_unlock(enc, g_passphrase, r->key, err) != CAIRN_OK)
+        return cairn_error_prefix(err, "repository %s", r->root);
+    r->encrypted = 1;
+    return CAIRN_OK;
+}
+
+int cairn_repo_change_passphrase(cairn_repo *r, const char *passphrase, cairn_error *err)
+{
+    if (!r->encrypted)
+        return cairn_error_set(err, CAIRN_EUSAGE, "repository %s is not encrypted", r->root);
+    json_t *enc = NULL;
+    if (cairn_keys_rewrap(r->key, passphrase, &enc, err) != CAIRN_OK)
+        return err->code;
+    json_object_set_new(r->config, "encryption", enc);
+    return write_json(r, "cairn.json", r->config, err);
+}
+
 int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *err)
 {
     *out = NULL;
@@ -102,6 +167,10 @@ int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *
         if (!exists && mkdir(dir, 0700) != 0)
             return cairn_error_errno(err, errno, "cannot create repository directory %s", dir);
     }
+    if (!has_cfg && g_encrypt_new && !g_passphrase) {
+        cairn_error_set(err, CAIRN_EUSAGE, "--encrypt needs a passphrase");
+        return cairn_error_hint(err, "give --passphrase-file FILE or set CAIRN_PASSPHRASE");
+    }
     cairn_repo *r = cairn_xcalloc(1, sizeof *r);
     r->root = cairn_xstrdup(dir);
     r->st = cairn_storage_posix_new(dir);
@@ -111,14 +180,23 @@ int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *
         cairn_time_iso(time(NULL), at);
         r->config =
             json_pack("{s:i, s:s, s:n}", "format", CAIRN_REPO_FORMAT, "created_at", at, "source");
-        if (write_json(r->st, "cairn.json", r->config, err) != CAIRN_OK) {
+        json_t *enc = NULL;
+        if (g_encrypt_new) {
+            if (cairn_keys_create(g_passphrase, &enc, r->key, err) != CAIRN_OK) {
+                cairn_repo_close(r);
+                return err->code;
+            }
+            json_object_set_new(r->config, "encryption", enc);
+            r->encrypted = 1;
+        }
+        if (write_json(r, "cairn.json", r->config, err) != CAIRN_OK) {
             cairn_repo_close(r);
             return err->code;
         }
     } else {
         char *text = NULL;
         size_t len = 0;
-        if (read_all(r->st, "cairn.json", &text, &len, err) != CAIRN_OK) {
+        if (read_all(r, "cairn.json", &text, &len, err) != CAIRN_OK) {
             cairn_repo_close(r);
             return err->code;
         }
@@ -134,6 +212,10 @@ int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *
             cairn_error_set(err, CAIRN_ERR, "repository %s has format %lld; this cairn reads %d",
                             dir, (long long)json_integer_value(fmt), CAIRN_REPO_FORMAT);
             return cairn_error_hint(err, "use the cairn version that wrote it");
+        }
+        if (unlock(r, err) != CAIRN_OK) {
+            cairn_repo_close(r);
+            return err->code;
         }
     }
     *out = r;
@@ -163,6 +245,7 @@ void cairn_repo_close(cairn_repo *r)
         close(r->lock_fd);
     }
     json_decref(r->config);
+    OPENSSL_cleanse(r->key, sizeof r->key);
     cairn_storage_free(r->st);
     free(r->root);
     free(r);
@@ -190,7 +273,7 @@ int cairn_repo_check_source(cairn_repo *r, const char *driver, const cairn_ident
     json_object_set_new(r->config, "source",
                         json_pack("{s:s, s:s, s:s}", "driver", driver, "system_identifier",
                                   id->system_id, "database", id->database));
-    return write_json(r->st, "cairn.json", r->config, err);
+    return write_json(r, "cairn.json", r->config, err);
 }
 
 static int id_ok(const char *id)
@@ -209,7 +292,7 @@ static int load_quiet(cairn_repo *r, const char *id, cairn_manifest **out, cairn
     char *path = cairn_xasprintf("backups/%s/manifest.json", id);
     char *text = NULL;
     size_t len = 0;
-    int rc = read_all(r->st, path, &text, &len, err);
+    int rc = read_all(r, path, &text, &len, err);
     free(path);
     if (rc != CAIRN_OK)
         return rc;
@@ -403,7 +486,7 @@ int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_erro
         return err->code;
     json_t *j = cairn_manifest_to_json(m);
     char *p = cairn_xasprintf("backups/%s/manifest.json", m->id);
-    int rc = write_json(r->st, p, j, err);
+    int rc = write_json(r, p, j, err);
     free(p);
     json_decref(j);
     return rc;
@@ -433,7 +516,7 @@ int cairn_repo_put_json(cairn_repo *r, const char *id, const char *path, json_t 
                         cairn_error *err)
 {
     char *p = cairn_xasprintf("backups/%s/%s", id, path);
-    int rc = write_json(r->st, p, doc, err);
+    int rc = write_json(r, p, doc, err);
     free(p);
     return rc;
 }
@@ -447,7 +530,7 @@ void cairn_repo_get_json(cairn_repo *r, const char *id, const char *path, json_t
     char *text = NULL;
     size_t len = 0;
     cairn_error e = {0};
-    if (r->st->ops->exists(r->st, p) && read_all(r->st, p, &text, &len, &e) == CAIRN_OK) {
+    if (r->st->ops->exists(r->st, p) && read_all(r, p, &text, &len, &e) == CAIRN_OK) {
         *out = json_loadb(text, len, 0, NULL);
         free(text);
     }

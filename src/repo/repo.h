@@ -20,7 +20,17 @@ typedef struct cairn_repo {
     cairn_storage *st;
     json_t *config; /* cairn.json */
     int lock_fd;    /* -1 when not locked */
+    int encrypted;  /* every file but cairn.json is encrypted with key */
+    unsigned char key[32];
 } cairn_repo;
+
+/* The passphrase repositories are opened with (NULL: none), and whether a
+ * new repository is to be encrypted (backup --encrypt).  Process-wide: the
+ * command line sets them once, from a file or the environment. */
+void cairn_repo_set_passphrase(const char *passphrase);
+void cairn_repo_set_encrypt_new(int yes);
+/* Seals the repository key under a new passphrase (cairn passwd). */
+int cairn_repo_change_passphrase(cairn_repo *r, const char *passphrase, cairn_error *err);
 
 /* Opens DIR.  With create, a missing or empty directory becomes a new
  * repository; anything else that lacks cairn.json is refused. */
