@@ -45,6 +45,8 @@ void cli_print_json(json_t *j);
 int cli_parse_size(const char *s, uint64_t *out);
 /* A positive integer option; -1 when malformed. */
 int cli_parse_jobs(const char *s, int *out);
+/* "90", "90s", "15m", "12h", "30d" -> seconds; 0 or -1 when malformed. */
+int cli_parse_duration(const char *s, int64_t *seconds);
 
 /* Options of the read-only verbs: --repo DIR [--backup ID] [--source URI]
  * [--json] [ID]. */

@@ -82,6 +82,31 @@ void cli_print_json(json_t *j)
     fflush(stdout);
 }
 
+int cli_parse_duration(const char *s, int64_t *seconds)
+{
+    char *end = NULL;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    int64_t unit = 1;
+    if (*end == 'd')
+        unit = 86400;
+    else if (*end == 'h')
+        unit = 3600;
+    else if (*end == 'm')
+        unit = 60;
+    else if (*end == 's' || *end == '\0')
+        unit = 1;
+    else
+        return -1;
+    if (*end && end[1])
+        return -1;
+    if (v < 0 || v > (long long)(INT64_MAX / 86400))
+        return -1;
+    *seconds = (int64_t)v * unit;
+    return 0;
+}
+
 int cli_parse_size(const char *s, uint64_t *out)
 {
     char *end = NULL;

@@ -8,7 +8,8 @@
 #include "engine/expire.h"
 
 static const char usage[] =
-    "usage: cairn expire --repo DIR --keep-full N [--yes] [--source URI] [--json]\n"
+    "usage: cairn expire --repo DIR --keep-full N [--yes] [--min-retention DURATION]\n"
+    "                    [--ignore-min-retention] [--source URI] [--json]\n"
     "\n"
     "Keeps the newest N full backups with their increments and removes every older\n"
     "chain whole, newest increment first, so no increment is ever left without its\n"
@@ -18,9 +19,15 @@ static const char usage[] =
     "  --repo DIR        the repository\n"
     "  --keep-full N     full backups (chains) to keep, at least 1\n"
     "  --yes             remove them; without it, a dry run\n"
+    "  --min-retention DURATION  never remove a backup younger than this (30d, 12h,\n"
+    "                    90m, 3600s): its whole chain is kept.  With --yes it is recorded\n"
+    "                    in cairn.json and holds for every later expire; a shorter one\n"
+    "                    than recorded needs --ignore-min-retention\n"
+    "  --ignore-min-retention  remove younger backups this once (the explicit override)\n"
     "  --source URI      also drop the replication slot of a removed chain, if one is\n"
     "                    left (a full backup drops the previous chain's slot itself)\n"
-    "  --json            {kept, removed, slots_dropped, applied} on stdout\n"
+    "  --json            {kept, removed, retained, slots_dropped, applied,\n"
+    "                    min_retention_seconds} on stdout\n"
     "\n"
     "examples:\n"
     "  cairn expire --repo /srv/cairn/shop --keep-full 2          # what would go\n"
@@ -36,10 +43,12 @@ int cairn_cmd_expire(int argc, char **argv)
         {"yes", no_argument, NULL, 'y'},
         {"source", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'J'},
+        {"min-retention", required_argument, NULL, 'M'},
+        {"ignore-min-retention", no_argument, NULL, 'I'},
         CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    cairn_expire_opts o = {.keep_full = 0};
+    cairn_expire_opts o = {.keep_full = 0, .min_retention = -1};
     int json = 0, opt;
     char *end = NULL;
     optind = 1;
@@ -67,6 +76,14 @@ int cairn_cmd_expire(int argc, char **argv)
             break;
         case 'J':
             json = 1;
+            break;
+        case 'M':
+            if (cli_parse_duration(optarg, &o.min_retention) != 0)
+                return cli_usage_error("expire", "--min-retention takes a duration such as 30d, "
+                                                 "12h, 90m or 3600s");
+            break;
+        case 'I':
+            o.ignore_retention = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -99,6 +116,10 @@ int cairn_cmd_expire(int argc, char **argv)
                    json_string_value(json_array_get(removed, i)));
         if (nr && !o.apply)
             printf("dry run: pass --yes to remove these %zu backups\n", nr);
+        json_t *kept_young = json_object_get(report, "retained");
+        for (size_t i = 0; i < json_array_size(kept_young); i++)
+            printf("kept %s: its chain holds a backup younger than the minimum retention\n",
+                   json_string_value(json_array_get(kept_young, i)));
     }
     json_decref(report);
     return 0;

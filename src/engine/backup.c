@@ -338,6 +338,7 @@ int cairn_backup_run(const cairn_backup_opts *o, cairn_manifest **out, cairn_err
         /* a partial backup starts no chain yet: the previous one stays */
         if (strcmp(m->status, "complete") == 0)
             cairn_backup_drop_old_slots(c.repo, c.drv, o->source_uri, c.m);
+        cairn_repo_seal_finished(c.repo, id);
         *out = m;
     } else {
         cairn_error e2 = {0};

@@ -381,6 +381,7 @@ int cairn_backup_cluster(const cairn_backup_opts *o, cairn_manifest **out, cairn
             confirm_slots(&c);
             cairn_backup_drop_old_slots(c.repo, c.drv, o->source_uri, c.m);
         }
+        cairn_repo_seal_finished(c.repo, c.m->id);
         *out = c.m;
     } else {
         drop_slots(&c);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cairn/driver.h"
 #include "repo/repo.h"
@@ -33,9 +34,42 @@ static const cairn_manifest *root_of(cairn_manifest **list, size_t n, const cair
 
 static int remove_one(cairn_repo *r, const cairn_manifest *m, cairn_error *err)
 {
-    if (cairn_repo_remove_file(r, m->id, "manifest.json", err) != CAIRN_OK)
+    if (cairn_repo_seal(r, m->id, 0, err) != CAIRN_OK || /* finished backups are read-only */
+        cairn_repo_remove_file(r, m->id, "manifest.json", err) != CAIRN_OK)
         return err->code;
     return cairn_repo_remove_backup(r, m->id, err);
+}
+
+/* The minimum retention in force: the recorded one, or the one given (a
+ * shorter one only with the override), recorded when applied. */
+static int retention(const cairn_expire_opts *o, cairn_repo *r, int64_t *out, cairn_error *err)
+{
+    int64_t recorded = cairn_repo_setting(r, "min_retention_seconds", 0);
+    *out = recorded;
+    if (o->min_retention < 0)
+        return CAIRN_OK;
+    if (o->min_retention < recorded && !o->ignore_retention) {
+        cairn_error_set(err, CAIRN_EUSAGE,
+                        "the repository keeps every backup for at least %lld s; %lld s is "
+                        "shorter",
+                        (long long)recorded, (long long)o->min_retention);
+        return cairn_error_hint(err, "add --ignore-min-retention to shorten it on purpose");
+    }
+    *out = o->min_retention;
+    if (o->apply && o->min_retention != recorded)
+        return cairn_repo_set_setting(r, "min_retention_seconds", o->min_retention, err);
+    return CAIRN_OK;
+}
+
+/* Whether m finished less than min seconds ago. */
+static int too_young(const cairn_manifest *m, int64_t min, int64_t now_us)
+{
+    int64_t at = 0;
+    if (min <= 0)
+        return 0;
+    if (!m->finished_at || cairn_time_parse_us(m->finished_at, &at) != 0)
+        return 1; /* unknown age: kept */
+    return now_us - at < min * 1000000;
 }
 
 int cairn_expire_run(const cairn_expire_opts *o, json_t **report, cairn_error *err)
@@ -47,6 +81,11 @@ int cairn_expire_run(const cairn_expire_opts *o, json_t **report, cairn_error *e
     if (cairn_repo_open(o->repo_dir, 0, &r, err) != CAIRN_OK)
         return err->code;
     if (o->apply && cairn_repo_lock(r, "expire", err) != CAIRN_OK) {
+        cairn_repo_close(r);
+        return err->code;
+    }
+    int64_t min = 0;
+    if (retention(o, r, &min, err) != CAIRN_OK) {
         cairn_repo_close(r);
         return err->code;
     }
@@ -66,15 +105,33 @@ int cairn_expire_run(const cairn_expire_opts *o, json_t **report, cairn_error *e
         if (strcmp(list[i]->type, "full") == 0)
             doomed_roots[k++] = list[i];
     json_t *kept = json_array(), *removed = json_array(), *slots = json_array();
+    json_t *protected = json_array();
     int *doomed = cairn_xcalloc(n + 1, sizeof *doomed);
     for (size_t i = 0; i < n; i++) {
         const cairn_manifest *root = root_of(list, n, list[i]);
         for (size_t k = 0; k < drop_fulls; k++)
             if (root == doomed_roots[k] || (!root && strcmp(list[i]->type, "incr") == 0))
                 doomed[i] = 1;
+    }
+    /* a chain holding a backup younger than the minimum retention stays whole */
+    int64_t now_us = (int64_t)time(NULL) * 1000000;
+    for (size_t i = 0; i < n && !o->ignore_retention; i++) {
+        if (!doomed[i] || !too_young(list[i], min, now_us))
+            continue;
+        const cairn_manifest *root = root_of(list, n, list[i]);
+        for (size_t k = 0; k < n; k++)
+            if (doomed[k] && (k == i || (root && root_of(list, n, list[k]) == root))) {
+                doomed[k] = 0;
+                json_array_append_new(protected, json_string(list[k]->id));
+            }
+    }
+    for (size_t i = 0; i < n; i++)
         if (!doomed[i])
             json_array_append_new(kept, json_string(list[i]->id));
-    }
+    if (json_array_size(protected))
+        cairn_info("keeping %zu backups younger than the minimum retention (%lld s) with their "
+                   "chains",
+                   json_array_size(protected), (long long)min);
     for (size_t i = n; i-- > 0;) /* in the order they are removed: newest first */
         if (doomed[i])
             json_array_append_new(removed, json_string(list[i]->id));
@@ -109,9 +166,11 @@ int cairn_expire_run(const cairn_expire_opts *o, json_t **report, cairn_error *e
         }
     }
     if (rc == CAIRN_OK)
-        *report = json_pack("{s:o, s:o, s:o, s:b, s:i}", "kept", kept, "removed", removed,
-                            "slots_dropped", slots, "applied", o->apply, "keep_full", o->keep_full);
+        *report = json_pack("{s:o, s:o, s:o, s:o, s:b, s:i, s:I}", "kept", kept, "removed", removed,
+                            "slots_dropped", slots, "retained", protected, "applied", o->apply,
+                            "keep_full", o->keep_full, "min_retention_seconds", (json_int_t)min);
     else {
+        json_decref(protected);
         json_decref(kept);
         json_decref(removed);
         json_decref(slots);

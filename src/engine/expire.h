@@ -11,6 +11,7 @@
 #define CAIRN_EXPIRE_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "cairn/error.h"
 
@@ -19,6 +20,11 @@ typedef struct cairn_expire_opts {
     int keep_full;          /* >= 1 */
     int apply;              /* 0: only say what would go */
     const char *source_uri; /* optional: drop the replication slots of removed chains */
+    /* --min-retention: no backup younger is removed; recorded in cairn.json
+     * (with apply), raising only unless ignore_retention.  -1: the recorded
+     * value (0 when none). */
+    int64_t min_retention;
+    int ignore_retention; /* --ignore-min-retention: remove younger backups this once */
 } cairn_expire_opts;
 
 /* *report: {"kept": [ids], "removed": [ids], "slots_dropped": [...],

@@ -375,6 +375,7 @@ int cairn_incr_run(const cairn_backup_opts *o, int full_if_needed, cairn_manifes
             cairn_warn("the increment is stored, but the server was not told it may let go of "
                        "the log up to %s (%s); the next increment will do it",
                        m->end_position, e.message);
+        cairn_repo_seal_finished(repo, m->id);
         *out = m;
     } else if (m) {
         cairn_error e2 = {0};

@@ -405,6 +405,8 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
     }
     if (rc == CAIRN_OK)
         rc = check_resumable(&c, err);
+    if (rc == CAIRN_OK) /* a finished backup is read-only; this run completes it */
+        rc = cairn_repo_seal(c.repo, id, 0, err);
     if (rc != CAIRN_OK) {
         cairn_manifest_free(c.m);
         cairn_repo_close(c.repo);
@@ -413,6 +415,7 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
     clean_killed(&c);
     if (c.m->ndbs) { /* several databases: cluster.c dumps them again */
         rc = cairn_backup_cluster_resume(o, c.repo, c.m, err);
+        cairn_repo_seal_finished(c.repo, id); /* completed, or as it was */
         if (rc == CAIRN_OK)
             *out = c.m;
         else
@@ -447,6 +450,7 @@ int cairn_backup_resume(const cairn_backup_opts *o, const char *id, cairn_manife
             cairn_repo_remove_file(c.repo, c.m->id, "resume.json", &e);
         cairn_manifest_free(c.m);
     }
+    cairn_repo_seal_finished(c.repo, id); /* completed, or as it was */
     free(old_slot);
     for (size_t i = 0; i < c.nnow; i++)
         cairn_unit_clear(&c.now[i]);

@@ -164,8 +164,14 @@ int cairn_repo_open(const char *dir, int create, cairn_repo **out, cairn_error *
             return not_a_repo(err, dir, exists ? "no cairn.json" : "it does not exist");
         if (exists && !dir_is_empty(dir))
             return not_a_repo(err, dir, "the directory is not empty and has no cairn.json");
-        if (!exists && mkdir(dir, 0700) != 0)
+        if (!exists && (mkdir(dir, 0700) != 0 || chmod(dir, 0700) != 0))
             return cairn_error_errno(err, errno, "cannot create repository directory %s", dir);
+    }
+    if (exists && (sb.st_mode & S_IWOTH)) {
+        cairn_error_set(err, CAIRN_ERR,
+                        "repository %s is writable by every user: anyone could replace a backup",
+                        dir);
+        return cairn_error_hint(err, "chmod o-w %s (cairn creates repositories 0700)", dir);
     }
     if (!has_cfg && g_encrypt_new && !g_passphrase) {
         cairn_error_set(err, CAIRN_EUSAGE, "--encrypt needs a passphrase");
@@ -478,6 +484,35 @@ int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source
     if (rc != CAIRN_OK)
         cairn_error_prefix(err, "backup %s", id);
     return rc;
+}
+
+int64_t cairn_repo_setting(cairn_repo *r, const char *name, int64_t fallback)
+{
+    json_t *v = json_object_get(r->config, name);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
+}
+
+int cairn_repo_set_setting(cairn_repo *r, const char *name, int64_t value, cairn_error *err)
+{
+    json_object_set_new(r->config, name, json_integer((json_int_t)value));
+    return write_json(r, "cairn.json", r->config, err);
+}
+
+int cairn_repo_seal(cairn_repo *r, const char *id, int sealed, cairn_error *err)
+{
+    if (!id_ok(id))
+        return cairn_error_set(err, CAIRN_ERR, "invalid backup id \"%s\"", id);
+    char *p = cairn_xasprintf("backups/%s", id);
+    int rc = r->st->ops->seal(r->st, p, sealed, err);
+    free(p);
+    return rc;
+}
+
+void cairn_repo_seal_finished(cairn_repo *r, const char *id)
+{
+    cairn_error e = {0};
+    if (cairn_repo_seal(r, id, 1, &e) != CAIRN_OK)
+        cairn_warn("backup %s is written, but could not be made read-only: %s", id, e.message);
 }
 
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err)

@@ -46,6 +46,11 @@ int cairn_repo_lock(cairn_repo *r, const char *command, cairn_error *err);
 int cairn_repo_open_locked(const char *dir, int create, const char *command, cairn_repo **out,
                            cairn_error *err);
 
+/* A setting kept in cairn.json (an integer; fallback when absent), and
+ * recording one. */
+int64_t cairn_repo_setting(cairn_repo *r, const char *name, int64_t fallback);
+int cairn_repo_set_setting(cairn_repo *r, const char *name, int64_t value, cairn_error *err);
+
 /* The first backup records its source in cairn.json; later ones must match. */
 int cairn_repo_check_source(cairn_repo *r, const char *driver, const cairn_identity *id,
                             cairn_error *err);
@@ -65,6 +70,13 @@ int cairn_repo_put(cairn_repo *r, const char *id, const char *path, cairn_sink *
                    cairn_error *err);
 int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source **out,
                    cairn_error *err);
+/* A finished backup becomes read-only (files 0400, directories 0500), as
+ * the last step of the run that wrote it; sealed 0 makes its directories
+ * writable again for a run that completes it (resume).  Nothing rewrites a
+ * sealed file. */
+int cairn_repo_seal(cairn_repo *r, const char *id, int sealed, cairn_error *err);
+/* The same, at the end of a run that succeeded: a failure is a warning. */
+void cairn_repo_seal_finished(cairn_repo *r, const char *id);
 /* Writes manifest.json last and atomically: this is what makes a backup exist. */
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err);
 /* Payload files written from now on may be durable only after

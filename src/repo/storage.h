@@ -28,6 +28,9 @@ typedef struct cairn_storage_ops {
     int (*sync)(cairn_storage *st, cairn_error *err);
     /* Remove path and everything under it; missing is fine. */
     int (*remove)(cairn_storage *st, const char *path, cairn_error *err);
+    /* Make everything under dir read-only (a finished backup), or writable
+     * again for a run that completes it (resume). */
+    int (*seal)(cairn_storage *st, const char *dir, int sealed, cairn_error *err);
     void (*free)(cairn_storage *st);
 } cairn_storage_ops;
 

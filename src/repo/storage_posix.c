@@ -10,6 +10,7 @@
 
 #include "repo/storage.h"
 #include "stream/file.h"
+#include "util/log.h"
 #include "util/text.h"
 
 static char *full_path(cairn_storage *st, const char *path)
@@ -26,7 +27,10 @@ static int make_parents(cairn_storage *st, const char *path, cairn_error *err)
         if (*c != '/')
             continue;
         *c = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+        if (mkdir(p, 0700) == 0) {
+            if (chmod(p, 0700) != 0) /* exactly, whatever the umask */
+                cairn_debug("cannot set the mode of %s", p);
+        } else if (errno != EEXIST) {
             int e = errno;
             cairn_error_errno(err, e, "cannot create directory %s", p);
             free(p);
@@ -127,10 +131,41 @@ static int remove_one(const char *path, const struct stat *sb, int flag, struct 
     (void)sb;
     (void)ftw;
     if (flag == FTW_DP || flag == FTW_D)
-        chmod(path, 0700), rmdir(path);
+        rmdir(path);
     else
         unlink(path);
     return 0;
+}
+
+/* Read-only: files 0400, directories 0500 (children first, so the walk
+ * can still enter them). */
+static int seal_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (S_ISLNK(sb->st_mode))
+        return 0;
+    return chmod(path, flag == FTW_DP ? 0500 : 0400) == 0 ? 0 : -1;
+}
+
+/* Writable directories again (parents first, so the walk can enter the
+ * children); files stay read-only: nothing rewrites them. */
+static int unseal_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    (void)sb;
+    return flag == FTW_D && chmod(path, 0700) != 0 ? -1 : 0;
+}
+
+static int posix_seal(cairn_storage *st, const char *dir, int sealed, cairn_error *err)
+{
+    char *p = full_path(st, dir);
+    int rc =
+        sealed ? nftw(p, seal_one, 16, FTW_DEPTH | FTW_PHYS) : nftw(p, unseal_one, 16, FTW_PHYS);
+    if (rc != 0)
+        cairn_error_errno(err, errno, "cannot make %s %s", dir,
+                          sealed ? "read-only" : "writable again");
+    free(p);
+    return rc != 0 ? err->code : CAIRN_OK;
 }
 
 static int posix_remove(cairn_storage *st, const char *path, cairn_error *err)
@@ -141,9 +176,10 @@ static int posix_remove(cairn_storage *st, const char *path, cairn_error *err)
         free(p);
         return CAIRN_OK;
     }
-    if (S_ISDIR(sb.st_mode))
+    if (S_ISDIR(sb.st_mode)) {
+        nftw(p, unseal_one, 16, FTW_PHYS); /* a finished backup is read-only */
         nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-    else
+    } else
         unlink(p);
     int gone = lstat(p, &sb) != 0;
     free(p);
@@ -159,7 +195,8 @@ static void posix_free(cairn_storage *st)
 }
 
 static const cairn_storage_ops posix_ops = {
-    posix_put, posix_get, posix_exists, posix_list, posix_sync, posix_remove, posix_free,
+    posix_put,  posix_get,    posix_exists, posix_list,
+    posix_sync, posix_remove, posix_seal,   posix_free,
 };
 
 cairn_storage *cairn_storage_posix_new(const char *root)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <libgen.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -101,6 +102,11 @@ cairn_sink *cairn_file_sink_new_opts(const char *path, int durable, cairn_error 
     f->path = cairn_xstrdup(path);
     f->tmp = cairn_xasprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
     f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (f->fd >= 0 && fchmod(f->fd, 0600) != 0) { /* exactly, whatever the umask */
+        close(f->fd);
+        unlink(f->tmp);
+        f->fd = -1;
+    }
     if (f->fd < 0) {
         cairn_error_errno(err, errno, "cannot create %s", path);
         free(f->tmp);

@@ -1,0 +1,61 @@
+# A repository others cannot quietly change: modes, read-only backups.
+
+test_finished_backups_are_read_only() {
+    new_db sec_src "$FIXTURES/pg_fidelity.sql"
+    umask 0 # what cairn creates has its own modes, whatever the umask
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --json
+    umask 022
+    assert_eq 0 "$RC" "backup ($ERR)"
+    local id; id=$(json_get "$OUT" .id)
+    local b="$WORK/repo/backups/$id"
+    assert_eq 700 "$(stat -c %a "$WORK/repo")" "the repository is its owner's alone"
+    assert_eq 500 "$(stat -c %a "$b")" "a finished backup's directory is read-only"
+    assert_eq "" "$(find "$WORK/repo/backups" -type f ! -perm 0400)" "and every file in it"
+    assert_eq "" "$(find "$WORK/repo/backups" -mindepth 1 -type d ! -perm 0500)" "and every directory"
+    assert_eq 600 "$(stat -c %a "$WORK/repo/cairn.json")" "cairn.json stays writable, by its owner"
+
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --type incr --json
+    assert_eq 0 "$RC" "an increment ($ERR)"
+    assert_eq 500 "$(stat -c %a "$WORK/repo/backups/$(json_get "$OUT" .id)")" "read-only too"
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "a second chain ($ERR)"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --yes
+    assert_eq 0 "$RC" "expire removes read-only backups ($ERR)"
+    [ ! -e "$b" ] || fail "the old chain is gone"
+
+    chmod o+w "$WORK/repo"
+    run_cairn list --repo "$WORK/repo"
+    assert_eq 1 "$RC" "a world-writable repository is refused"
+    assert_contains "$ERR" "writable by every user" "says why"
+    assert_contains "$ERR" "chmod o-w" "and how to fix it"
+    chmod o-w "$WORK/repo"
+    run_cairn list --repo "$WORK/repo"
+    assert_eq 0 "$RC" "fixed, it opens ($ERR)"
+    drop_db sec_src
+}
+
+test_expire_keeps_backups_younger_than_the_minimum_retention() {
+    new_db sec_src "$FIXTURES/pg_fidelity.sql"
+    local i
+    for i in 1 2 3; do
+        run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo"
+        assert_eq 0 "$RC" "backup $i ($ERR)"
+    done
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --min-retention 1h --yes --json
+    assert_eq 0 "$RC" "expire with a minimum retention ($ERR)"
+    assert_eq 0 "$(json_get "$OUT" '.removed | length')" "nothing younger than an hour goes"
+    assert_eq 2 "$(json_get "$OUT" '.retained | length')" "the two older chains are kept for it"
+    assert_eq 3600 "$(jq .min_retention_seconds "$WORK/repo/cairn.json")" "recorded in cairn.json"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --yes --json
+    assert_eq 0 "$(json_get "$OUT" '.removed | length')" "the recorded retention holds for later runs"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --min-retention 0 --yes
+    assert_eq 2 "$RC" "shortening it needs the override"
+    assert_contains "$ERR" "--ignore-min-retention" "and names it"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --min-retention 1x
+    assert_eq 2 "$RC" "a malformed duration"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --yes --ignore-min-retention --json
+    assert_eq 0 "$RC" "the explicit override ($ERR)"
+    assert_eq 2 "$(json_get "$OUT" '.removed | length')" "removes them this once"
+    assert_eq 3600 "$(jq .min_retention_seconds "$WORK/repo/cairn.json")" "and leaves the setting"
+    drop_db sec_src
+}
