@@ -24,6 +24,7 @@ static const char usage[] =
     "  show     show one backup in detail\n"
     "  verify   re-read every file of a backup and check its checksums\n"
     "  expire   remove old chains of backups, keeping the newest N full backups\n"
+    "  copy     copy backups to a second repository, every checksum verified\n"
     "  passwd   change the passphrase of an encrypted repository (nothing rewritten)\n"
     "\n"
     "cairn VERB --help shows a verb's options and examples.  An encrypted repository\n"
@@ -39,7 +40,7 @@ static const struct {
 } verbs[] = {
     {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
     {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
-    {"expire", cairn_cmd_expire}, {"passwd", cairn_cmd_passwd},
+    {"expire", cairn_cmd_expire}, {"passwd", cairn_cmd_passwd},   {"copy", cairn_cmd_copy},
 };
 
 int main(int argc, char **argv)

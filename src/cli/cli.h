@@ -38,6 +38,7 @@ int cli_common_option(int opt);
  * (after saying why) when unreadable or empty.  The caller frees. */
 char *cli_read_passphrase(const char *verb, const char *path);
 int cairn_cmd_passwd(int argc, char **argv);
+int cairn_cmd_copy(int argc, char **argv);
 
 /* Prints JSON to stdout, one document, with a newline. */
 void cli_print_json(json_t *j);

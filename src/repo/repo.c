@@ -486,6 +486,40 @@ int cairn_repo_get(cairn_repo *r, const char *id, const char *path, cairn_source
     return rc;
 }
 
+int cairn_repo_adopt(cairn_repo *dst, const cairn_repo *src, cairn_error *err)
+{
+    json_t *ss = json_object_get(src->config, "source"),
+           *ds = json_object_get(dst->config, "source");
+    char **names = NULL;
+    size_t n = 0;
+    if (dst->st->ops->list(dst->st, "backups", &names, &n, err) != CAIRN_OK)
+        return err->code;
+    cairn_strv_free(names);
+    if (n == 0 && !json_is_object(ds) && !dst->encrypted) {
+        json_object_set(dst->config, "source", ss ? ss : json_null());
+        json_t *enc = json_object_get(src->config, "encryption");
+        if (enc) {
+            json_object_set(dst->config, "encryption", enc);
+            memcpy(dst->key, src->key, sizeof dst->key);
+            dst->encrypted = 1;
+        }
+        return write_json(dst, "cairn.json", dst->config, err);
+    }
+    if (json_is_object(ss) && json_is_object(ds) && !json_equal(ss, ds)) {
+        cairn_error_set(err, CAIRN_ERR, "repository %s holds backups of another source than %s",
+                        dst->root, src->root);
+        return cairn_error_hint(err, "copy into a new directory, or into a copy of %s", src->root);
+    }
+    if (dst->encrypted != src->encrypted ||
+        (src->encrypted && CRYPTO_memcmp(dst->key, src->key, sizeof dst->key) != 0)) {
+        cairn_error_set(err, CAIRN_ERR, "repositories %s and %s are not encrypted alike", src->root,
+                        dst->root);
+        return cairn_error_hint(err, "copy into a new directory: it takes the source "
+                                     "repository's encryption");
+    }
+    return CAIRN_OK;
+}
+
 int64_t cairn_repo_setting(cairn_repo *r, const char *name, int64_t fallback)
 {
     json_t *v = json_object_get(r->config, name);

@@ -51,6 +51,12 @@ int cairn_repo_open_locked(const char *dir, int create, const char *command, cai
 int64_t cairn_repo_setting(cairn_repo *r, const char *name, int64_t fallback);
 int cairn_repo_set_setting(cairn_repo *r, const char *name, int64_t value, cairn_error *err);
 
+/* cairn copy: dst takes src's source and encryption when it has no
+ * backups yet (a new repository); otherwise both must match -- the same
+ * source, and no encryption or the same key -- so files copy byte for
+ * byte. */
+int cairn_repo_adopt(cairn_repo *dst, const cairn_repo *src, cairn_error *err);
+
 /* The first backup records its source in cairn.json; later ones must match. */
 int cairn_repo_check_source(cairn_repo *r, const char *driver, const cairn_identity *id,
                             cairn_error *err);

@@ -59,3 +59,50 @@ test_expire_keeps_backups_younger_than_the_minimum_retention() {
     assert_eq 3600 "$(jq .min_retention_seconds "$WORK/repo/cairn.json")" "and leaves the setting"
     drop_db sec_src
 }
+
+# An offline last-resort copy is one command, and refuses what went bad.
+test_copy_to_a_second_repository() {
+    new_db sec_src "$FIXTURES/pg_fidelity.sql"
+    export CAIRN_PASSPHRASE=pw
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --encrypt
+    assert_eq 0 "$RC" "full ($ERR)"
+    sql sec_src "CREATE TABLE added (i int PRIMARY KEY); INSERT INTO added SELECT generate_series(1, 50)"
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --json
+    assert_eq 0 "$RC" "second full ($ERR)"
+    local full2; full2=$(json_get "$OUT" .id)
+    sql sec_src "INSERT INTO added VALUES (51)"
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "incr ($ERR)"
+
+    run_cairn copy --from "$WORK/repo" --to "$WORK/offline" --json
+    assert_eq 0 "$RC" "copy of the latest chain ($ERR)"
+    assert_eq 2 "$(json_get "$OUT" '.copied | length')" "the increment and the full backup it needs"
+    assert_eq "$full2" "$(json_get "$OUT" '.copied[0]')" "parents first"
+    assert_eq "$(jq -c .encryption "$WORK/repo/cairn.json")" "$(jq -c .encryption "$WORK/offline/cairn.json")" "the copy keeps the encryption"
+    run_cairn verify --repo "$WORK/offline"
+    assert_eq 0 "$RC" "the copy verifies ($ERR)"
+    run_cairn copy --from "$WORK/repo" --to "$WORK/offline" --all --json
+    assert_eq 1 "$(json_get "$OUT" '.copied | length')" "--all adds the older chain"
+    assert_eq 2 "$(json_get "$OUT" '.present | length')" "and leaves what is there"
+    drop_db sec_dst
+    run_cairn restore --repo "$WORK/offline" --target "$(uri sec_dst)"
+    assert_eq 0 "$RC" "restore from the copy ($ERR)"
+    assert_same_database sec_src sec_dst
+
+    # a file gone bad in the source is not copied
+    local f; f=$(find "$WORK/repo/backups/$full2/data" -type f | head -1)
+    printf '\x01' | dd of="$f" bs=1 seek=40 conv=notrunc status=none
+    run_cairn copy --from "$WORK/repo" --to "$WORK/third" --backup "$full2"
+    assert_eq 4 "$RC" "a bad file stops the copy ($ERR)"
+    run_cairn list --repo "$WORK/third" --json
+    assert_eq 0 "$(json_get "$OUT" length)" "and nothing looks copied"
+    run_cairn copy --from "$WORK/repo" --to "$WORK/plain-other"
+    assert_eq 4 "$RC" "the latest chain holds the bad file too"
+    unset CAIRN_PASSPHRASE
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/plain2"
+    assert_eq 0 "$RC" "a plain repository ($ERR)"
+    CAIRN_PASSPHRASE=pw run_cairn copy --from "$WORK/repo" --to "$WORK/plain2" --all
+    assert_eq 1 "$RC" "copying into a repository of another kind is refused"
+    drop_db sec_dst
+    drop_db sec_src
+}
