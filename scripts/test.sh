@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, checks formatting, builds with
 # warnings as errors, runs the unit tests under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then the integration tests against a
-# throwaway PostgreSQL.  Ends with "N passed, N failed".
+# UndefinedBehaviorSanitizer, fuzzes the parsers of untrusted input for a
+# short while, then the integration tests against throwaway PostgreSQL and
+# MariaDB servers.  Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,10 @@ for t in "$asan"/test_*; do
     [ "$rc" -eq 0 ] || [ -n "$f" ] || unit_failed=$((unit_failed + 1))
 done
 echo "unit: $unit_passed passed, $unit_failed failed"
+
+# untrusted input: the manifest and change-stream parsers under libFuzzer,
+# briefly (scripts/fuzz.sh SECONDS runs longer); a crash fails the run
+scripts/fuzz.sh "${CAIRN_FUZZ_SECONDS:-20}"
 
 # The integration suite runs twice: against the release build users run,
 # and against the ASan/UBSan build, where a memory error or a leak changes

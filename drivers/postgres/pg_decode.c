@@ -25,6 +25,16 @@ static int eat(cursor *c, const char *word)
     return 1;
 }
 
+/* Decimal digits, within the text (which is not NUL-terminated). */
+static int number(cursor *c, unsigned long long *v)
+{
+    const char *s = c->p;
+    *v = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && c->p - s < 20)
+        *v = *v * 10 + (unsigned long long)(*c->p++ - '0');
+    return c->p > s ? 0 : -1;
+}
+
 static char *dup_range(const char *s, size_t n)
 {
     char *out = cairn_xmalloc(n + 1);
@@ -91,6 +101,8 @@ static int value(cursor *c, pgd_column *col)
         return 0;
     }
     const char *s = c->p;
+    if (c->p == c->end)
+        return -1;
     if (*c->p == '\'' || at(c, "B'")) {
         c->p += *c->p == '\'' ? 1 : 2;
         for (; c->p < c->end; c->p++)
@@ -150,12 +162,11 @@ static int columns(cursor *c, pgd_column **out, size_t *n)
 
 static int parse_commit_tail(cursor *c, pgd_change *out)
 {
-    char *endp = NULL;
     if (eat(c, " ")) {
-        out->xid = strtoull(c->p, &endp, 10);
-        if (endp == c->p)
+        unsigned long long xid = 0;
+        if (number(c, &xid) != 0)
             return -1;
-        c->p = endp;
+        out->xid = xid;
     }
     if (eat(c, " (at ")) {
         const char *close = memchr(c->p, ')', (size_t)(c->end - c->p));
@@ -173,6 +184,8 @@ static int parse_message(cursor *c, pgd_change *out)
     out->kind = PGD_MESSAGE;
     if (!eat(c, "transactional: "))
         return -1;
+    if (c->p == c->end)
+        return -1;
     out->transactional = *c->p == '1';
     c->p++;
     if (!eat(c, " prefix: "))
@@ -185,10 +198,8 @@ static int parse_message(cursor *c, pgd_change *out)
         return -1;
     out->prefix = dup_range(s, (size_t)(c->p - s));
     c->p += 6;
-    char *endp = NULL;
-    unsigned long long sz = strtoull(c->p, &endp, 10);
-    c->p = endp;
-    if (!eat(c, " content:") || (unsigned long long)(c->end - c->p) != sz)
+    unsigned long long sz = 0;
+    if (number(c, &sz) != 0 || !eat(c, " content:") || (unsigned long long)(c->end - c->p) != sz)
         return -1;
     out->content = dup_range(c->p, (size_t)sz);
     c->p = c->end;
@@ -285,7 +296,9 @@ int pgd_parse(const char *text, size_t len, pgd_change *out, char *why, size_t c
         goto fail;
     return 0;
 fail:
-    snprintf(why, cap, "%s at offset %zu: %.60s", problem, (size_t)(c.p - text), text);
+    /* the text is not NUL-terminated: its length bounds what is shown */
+    snprintf(why, cap, "%s at offset %zu: %.*s", problem, (size_t)(c.p - text),
+             (int)(len < 60 ? len : 60), text);
     pgd_change_clear(out);
     return -1;
 }
