@@ -80,3 +80,82 @@ test_unfinished_backup_does_not_exist() {
     assert_eq 6 "$RC" "nothing to restore"
     assert_target_untouched unfin_copy
 }
+
+# Every kind of hostile manifest and repository entry is refused with a
+# clear error, never followed.
+test_hostile_manifests_and_entries_are_refused() {
+    make_backup hostile2
+    local m="$WORK/repo/backups/$BACKUP_ID/manifest.json"
+    cp "$m" "$WORK/good.json"
+    local edit
+    for edit in '.units[0].objects[0].chunks[0].path = "/etc/passwd"' \
+                '.units[0].objects[0].chunks[0].path = "data/x/../../../x"' \
+                '.units[0].objects[0].rows = "many"' \
+                '.units[0].objects[0].chunks[0].raw_bytes = 1e300' \
+                '.units[0].objects[0].chunks[0].raw_bytes = -5' \
+                '.units = 7' \
+                '.id = "../../etc"' \
+                '.schema.path = "schema/\u0000x"'; do
+        jq "$edit" "$WORK/good.json" > "$m"
+        run_cairn verify --repo "$WORK/repo" --backup "$BACKUP_ID"
+        [ "$RC" = 4 ] || [ "$RC" = 1 ] || fail "manifest edit [$edit]: exit $RC ($ERR)"
+        [ "$RC" -lt 128 ] || fail "manifest edit [$edit] crashed cairn"
+    done
+    printf '{"id": ' > "$m"
+    run_cairn show --repo "$WORK/repo" "$BACKUP_ID"
+    assert_eq 4 "$RC" "malformed JSON ($ERR)"
+    cp "$WORK/good.json" "$m"
+    run_cairn verify --repo "$WORK/repo" --backup "$BACKUP_ID"
+    assert_eq 0 "$RC" "the good manifest back ($ERR)"
+
+    # a payload file that is a symbolic link is not followed
+    local f="$WORK/repo/backups/$BACKUP_ID/$BIG_FILE"
+    mv "$f" "$WORK/moved"
+    ln -s "$WORK/moved" "$f"
+    run_cairn verify --repo "$WORK/repo" --backup "$BACKUP_ID"
+    assert_eq 4 "$RC" "a symbolic link in the repository ($ERR)"
+    rm "$f"
+    mv "$WORK/moved" "$f"
+    run_cairn show --repo "$WORK/repo" "../$BACKUP_ID"
+    assert_eq 1 "$RC" "a backup id with a slash ($ERR)"
+    run_cairn restore --repo "$WORK/repo" --target "$(uri hostile2_copy)" --backup "a/b"
+    assert_eq 1 "$RC" "restore --backup with a slash"
+    assert_target_untouched hostile2_copy
+    drop_db hostile2
+}
+
+# Names built to break out of SQL quoting come back as names.
+test_hostile_identifiers_round_trip() {
+    local db="inj';DROP--x" # quotes and semicolons, and a valid URI path
+    new_db "$db"
+    sql "$db" "CREATE TABLE victim (i int); INSERT INTO victim VALUES (1);
+               CREATE SCHEMA \"s'); DROP TABLE victim; --\";
+               CREATE TABLE \"s'); DROP TABLE victim; --\".\"t\"\"; DELETE FROM victim; --\" (
+                   \"c'; TRUNCATE victim; --\" text PRIMARY KEY);
+               INSERT INTO \"s'); DROP TABLE victim; --\".\"t\"\"; DELETE FROM victim; --\"
+                   VALUES ('v''); DROP TABLE victim; --')"
+    run_cairn backup --source "$(uri "$db")" --repo "$WORK/repo" --tenant-pattern "s*"
+    assert_eq 0 "$RC" "backup ($ERR)"
+    drop_db inj_copy
+    run_cairn restore --repo "$WORK/repo" --target "$(uri inj_copy)"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_same_database "$db" inj_copy
+    assert_eq 1 "$(sql inj_copy "SELECT count(*) FROM victim")" "the victim table is whole"
+    drop_db inj_copy
+    drop_db "$db"
+
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE DATABASE \`inj\`\`; DROP DATABASE mysql; --\`;
+                     CREATE TABLE \`inj\`\`; DROP DATABASE mysql; --\`.\`t'); DROP TABLE x; --\` (
+                         \`c\`\`; --\` VARCHAR(40) PRIMARY KEY);
+                     INSERT INTO \`inj\`\`; DROP DATABASE mysql; --\`.\`t'); DROP TABLE x; --\`
+                         VALUES ('v''); DROP TABLE x; --')"
+    run_cairn backup --source "$(muri "$MDB_A")" --repo "$WORK/mrepo"
+    assert_eq 0 "$RC" "MariaDB backup ($ERR)"
+    run_cairn restore --repo "$WORK/mrepo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "MariaDB restore ($ERR)"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+}

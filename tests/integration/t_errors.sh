@@ -92,7 +92,7 @@ test_usage_errors_exit_2() {
 }
 
 test_help_on_every_verb() {
-    for v in backup restore plan list show verify expire; do
+    for v in backup restore plan list show verify expire passwd copy; do
         run_cairn "$v" --help
         assert_eq 0 "$RC" "$v --help"
         assert_contains "$OUT" "usage: cairn $v" "$v usage"
