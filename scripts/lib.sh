@@ -13,3 +13,23 @@ free_port() {
     done
     echo "$port"
 }
+
+# A throwaway certificate authority and a server certificate for 127.0.0.1,
+# so the test servers speak TLS:  make_tls DIR OWNER  writes DIR/tls/ca.crt,
+# server.crt and server.key (the key readable by OWNER alone).
+make_tls() {
+    local tls="$1/tls" owner=$2
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cairn test CA" \
+        -keyout "$tls/ca.key" -out "$tls/ca.crt" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName = IP:127.0.0.1\n' > "$tls/ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+        -CAcreateserial -days 2 -extfile "$tls/ext" -out "$tls/server.crt" >/dev/null 2>&1
+    rm -f "$tls/ca.key" "$tls/server.csr" "$tls/ext" "$tls/ca.srl"
+    chmod 755 "$tls"
+    chmod 644 "$tls/ca.crt" "$tls/server.crt"
+    chmod 600 "$tls/server.key"
+    [ "$(id -u)" -ne 0 ] || chown "$owner": "$tls/server.key" "$tls/server.crt"
+}

@@ -26,6 +26,7 @@ start)
     owner=$(id -un)
     if [ "$(id -u)" -eq 0 ]; then owner=mysql; chown -R mysql: "$dir"; fi
     chmod 755 "$dir"
+    make_tls "$dir" "$owner"
     cat > "$dir/my.cnf" <<CNF
 [mariadbd]
 datadir = $dir/data
@@ -39,6 +40,9 @@ user = $owner
 server-id = $server_id
 $( [ "${CAIRN_MARIADB_BINLOG:-on}" = off ] && echo "skip-log-bin" || printf 'log-bin = %s\nbinlog-format = ROW\nbinlog-row-image = FULL' "$dir/binlog/mysql-bin")
 local-infile = 1
+ssl-ca = $dir/tls/ca.crt
+ssl-cert = $dir/tls/server.crt
+ssl-key = $dir/tls/server.key
 skip-name-resolve
 innodb-buffer-pool-size = ${CAIRN_MARIADB_BUFFER_POOL:-256M}
 innodb-log-file-size = 256M
@@ -71,6 +75,7 @@ export CAIRN_MARIADB_PORT=$port
 export CAIRN_MARIADB_SOCKET=$dir/mariadb.sock
 export CAIRN_MARIADB_URI_BASE=mariadb://cairn:cairn@127.0.0.1:$port
 export CAIRN_MARIADB_DIR=$dir
+export CAIRN_MARIADB_TLS_CA=$dir/tls/ca.crt
 ENV
     chmod 644 "$dir/env"
     echo "$dir/env"

@@ -37,7 +37,16 @@ start)
         --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     rm -f "$pwfile"
+    make_tls "$dir" postgres
+    # a role that may only come over TLS, for the tests of it
+    { printf 'hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all tls_only 127.0.0.1/32 reject\n'
+      cat "$dir/data/pg_hba.conf"; } > "$dir/hba.new"
+    mv "$dir/hba.new" "$dir/data/pg_hba.conf"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$dir/data/pg_hba.conf"
     cat >> "$dir/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = '$dir/tls/server.crt'
+ssl_key_file = '$dir/tls/server.key'
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
@@ -75,6 +84,7 @@ export PGDATABASE=postgres
 export CAIRN_PG_BINDIR=$bindir
 export CAIRN_PG_URI_BASE=postgresql://cairn@127.0.0.1:$port
 export CAIRN_PG_DIR=$dir
+export CAIRN_PG_TLS_CA=$dir/tls/ca.crt
 ENV
     chmod 644 "$dir/env"
     echo "$dir/env"

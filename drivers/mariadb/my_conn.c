@@ -2,10 +2,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mariadb/my_int.h"
 #include "util/text.h"
 #include "util/uri.h"
+
+/* TLS from the URI's parameters: ssl-mode (DISABLED, PREFERRED,
+ * REQUIRED, VERIFY_CA, VERIFY_IDENTITY), ssl-ca, ssl-cert, ssl-key. */
+static int tls_options(MYSQL *my, const cairn_uri *u, cairn_error *err)
+{
+    const char *mode = cairn_uri_param_get(u, "ssl-mode");
+    const char *ca = cairn_uri_param_get(u, "ssl-ca");
+    const char *cert = cairn_uri_param_get(u, "ssl-cert");
+    const char *key = cairn_uri_param_get(u, "ssl-key");
+    if (mode && strcasecmp(mode, "DISABLED") != 0 && strcasecmp(mode, "PREFERRED") != 0 &&
+        strcasecmp(mode, "REQUIRED") != 0 && strcasecmp(mode, "VERIFY_CA") != 0 &&
+        strcasecmp(mode, "VERIFY_IDENTITY") != 0) {
+        cairn_error_set(err, CAIRN_EUSAGE, "ssl-mode=%s is not a TLS mode", mode);
+        return cairn_error_hint(err, "use DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
+                                     "VERIFY_IDENTITY");
+    }
+    if (mode && strcasecmp(mode, "DISABLED") == 0)
+        return CAIRN_OK;
+    if (ca || cert || key)
+        mysql_ssl_set(my, key, cert, ca, NULL, NULL);
+    my_bool on = 1;
+    if (mode && strcasecmp(mode, "PREFERRED") != 0)
+        mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &on);
+    if (mode && (strcasecmp(mode, "VERIFY_CA") == 0 || strcasecmp(mode, "VERIFY_IDENTITY") == 0))
+        mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+    return CAIRN_OK;
+}
 
 int my_connect(const char *uri, MYSQL **out, cairn_error *err)
 {
@@ -25,6 +53,11 @@ int my_connect(const char *uri, MYSQL **out, cairn_error *err)
     mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_optionsv(my, MYSQL_OPT_LOCAL_INFILE, &on);
     mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (tls_options(my, &u, err) != CAIRN_OK) {
+        mysql_close(my);
+        cairn_uri_clear(&u);
+        return err->code;
+    }
     const char *socket = cairn_uri_param_get(&u, "socket");
     const char *password = u.password ? u.password : getenv("MYSQL_PWD");
     const char *host = u.host ? u.host : (socket ? NULL : "localhost");

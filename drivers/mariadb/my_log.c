@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -166,7 +167,7 @@ static int download(const char *uri, const char *dir, const binlog_file *files, 
         return err->code;
     const char *socket = cairn_uri_param_get(&u, "socket");
     const char *password = u.password ? u.password : getenv("MYSQL_PWD");
-    size_t nargs = 12 + (last - first + 1);
+    size_t nargs = 18 + (last - first + 1);
     const char **argv = cairn_xcalloc(nargs, sizeof *argv);
     char **owned = cairn_xcalloc(nargs, sizeof *owned);
     size_t a = 0, o = 0;
@@ -183,6 +184,23 @@ static int download(const char *uri, const char *dir, const binlog_file *files, 
     argv[a++] = owned[o++] =
         cairn_xasprintf("--user=%s", u.user ? u.user : (getenv("USER") ? getenv("USER") : ""));
     argv[a++] = owned[o++] = cairn_xasprintf("--result-file=%s/", dir);
+    /* the connection's TLS, as for cairn's own (my_conn.c) */
+    const char *mode = cairn_uri_param_get(&u, "ssl-mode");
+    static const char *const tls_files[] = {"ssl-ca", "ssl-cert", "ssl-key"};
+    if (!mode || strcasecmp(mode, "DISABLED") != 0) {
+        for (size_t i = 0; i < 3; i++) {
+            const char *v = cairn_uri_param_get(&u, tls_files[i]);
+            if (v)
+                argv[a++] = owned[o++] = cairn_xasprintf("--%s=%s", tls_files[i], v);
+        }
+        if (mode && strcasecmp(mode, "PREFERRED") != 0)
+            argv[a++] = "--ssl";
+        if (mode &&
+            (strcasecmp(mode, "VERIFY_CA") == 0 || strcasecmp(mode, "VERIFY_IDENTITY") == 0))
+            argv[a++] = "--ssl-verify-server-cert";
+    } else {
+        argv[a++] = "--skip-ssl";
+    }
     for (size_t i = first; i <= last; i++)
         argv[a++] = files[i].name;
     argv[a] = NULL;

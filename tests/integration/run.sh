@@ -27,9 +27,9 @@ trap cleanup EXIT
 . "$("$root/scripts/pg.sh" start "$tmp/pg")"
 # two MariaDB servers: the source and a disaster-recovery target
 . "$("$root/scripts/mariadb.sh" start "$tmp/mdb_a" "" 11)"
-export MDB_A=$CAIRN_MARIADB_PORT
+export MDB_A=$CAIRN_MARIADB_PORT MDB_A_CA=$CAIRN_MARIADB_TLS_CA
 . "$("$root/scripts/mariadb.sh" start "$tmp/mdb_b" "" 12)"
-export MDB_B=$CAIRN_MARIADB_PORT
+export MDB_B=$CAIRN_MARIADB_PORT MDB_B_CA=$CAIRN_MARIADB_TLS_CA
 # and one without a binary log
 . "$(CAIRN_MARIADB_BINLOG=off "$root/scripts/mariadb.sh" start "$tmp/mdb_c" "" 13)"
 export MDB_C=$CAIRN_MARIADB_PORT
