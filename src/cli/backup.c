@@ -63,6 +63,10 @@ static const char usage[] =
     "                        random key, which the passphrase (--passphrase-file FILE\n"
     "                        or CAIRN_PASSPHRASE) wraps; later runs need the same\n"
     "                        passphrase, --encrypt or not\n"
+    "  --immutable           also set the file system's immutable attribute on the\n"
+    "                        finished backup (chattr +i; needs CAP_LINUX_IMMUTABLE and a\n"
+    "                        file system that has it; says so when it cannot).  expire\n"
+    "                        clears it to remove a chain\n"
     "  --max-rate SIZE       read at most SIZE bytes per second from the source, all\n"
     "                        workers together (e.g. 50M), to spare a busy server\n"
     "  --long-query-guard SECONDS  MariaDB: queries running longer than this block the\n"
@@ -217,6 +221,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         {"chunk-size", required_argument, NULL, 'C'},
         {"tag", required_argument, NULL, 'T'},
         {"encrypt", no_argument, NULL, 'K'},
+        {"immutable", no_argument, NULL, 'Q'},
         {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
         {"full-if-needed", no_argument, NULL, 'F'},
@@ -277,6 +282,9 @@ static int run_backup(int argc, char **argv, const char **include, const char **
             break;
         case 'K':
             cairn_repo_set_encrypt_new(1);
+            break;
+        case 'Q':
+            cairn_repo_set_immutable(1);
             break;
         case 'T':
             o.tag = optarg;

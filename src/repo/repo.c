@@ -32,6 +32,13 @@ void cairn_repo_set_encrypt_new(int yes)
     g_encrypt_new = yes;
 }
 
+static int g_immutable;
+
+void cairn_repo_set_immutable(int yes)
+{
+    g_immutable = yes;
+}
+
 /* A control file, decrypted when the repository is encrypted (everything
  * but cairn.json is). */
 static int read_all(cairn_repo *r, const char *path, char **text, size_t *len, cairn_error *err)
@@ -537,6 +544,9 @@ int cairn_repo_seal(cairn_repo *r, const char *id, int sealed, cairn_error *err)
     if (!id_ok(id))
         return cairn_error_set(err, CAIRN_ERR, "invalid backup id \"%s\"", id);
     char *p = cairn_xasprintf("backups/%s", id);
+    cairn_error e = {0};
+    if (!sealed && r->st->ops->immutable(r->st, p, 0, &e) != CAIRN_OK)
+        cairn_debug("%s", e.message); /* it may never have been immutable */
     int rc = r->st->ops->seal(r->st, p, sealed, err);
     free(p);
     return rc;
@@ -545,8 +555,22 @@ int cairn_repo_seal(cairn_repo *r, const char *id, int sealed, cairn_error *err)
 void cairn_repo_seal_finished(cairn_repo *r, const char *id)
 {
     cairn_error e = {0};
-    if (cairn_repo_seal(r, id, 1, &e) != CAIRN_OK)
+    if (cairn_repo_seal(r, id, 1, &e) != CAIRN_OK) {
         cairn_warn("backup %s is written, but could not be made read-only: %s", id, e.message);
+        return;
+    }
+    if (!g_immutable)
+        return;
+    char *p = cairn_xasprintf("backups/%s", id);
+    if (r->st->ops->immutable(r->st, p, 1, &e) == CAIRN_OK)
+        cairn_info("backup %s is immutable (chattr +i): not even root changes it without "
+                   "clearing the attribute first",
+                   id);
+    else
+        cairn_warn("backup %s is read-only but not immutable: %s (the file system or the "
+                   "privileges do not allow it; it takes CAP_LINUX_IMMUTABLE)",
+                   id, e.message);
+    free(p);
 }
 
 int cairn_repo_write_manifest(cairn_repo *r, const cairn_manifest *m, cairn_error *err)

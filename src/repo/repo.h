@@ -29,6 +29,9 @@ typedef struct cairn_repo {
  * command line sets them once, from a file or the environment. */
 void cairn_repo_set_passphrase(const char *passphrase);
 void cairn_repo_set_encrypt_new(int yes);
+/* backup --immutable: finished backups also get the file system's
+ * immutable attribute. */
+void cairn_repo_set_immutable(int yes);
 /* Seals the repository key under a new passphrase (cairn passwd). */
 int cairn_repo_change_passphrase(cairn_repo *r, const char *passphrase, cairn_error *err);
 

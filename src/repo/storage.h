@@ -31,6 +31,10 @@ typedef struct cairn_storage_ops {
     /* Make everything under dir read-only (a finished backup), or writable
      * again for a run that completes it (resume). */
     int (*seal)(cairn_storage *st, const char *dir, int sealed, cairn_error *err);
+    /* The file system's immutable attribute on everything under dir (set
+     * after sealing; cleared before unsealing or removing).  CAIRN_EUSAGE
+     * when the file system or the privileges do not allow it. */
+    int (*immutable)(cairn_storage *st, const char *dir, int on, cairn_error *err);
     void (*free)(cairn_storage *st);
 } cairn_storage_ops;
 

@@ -1,6 +1,8 @@
 /* POSIX storage: files under a root directory, atomic puts, 0600/0700. */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -156,6 +158,49 @@ static int unseal_one(const char *path, const struct stat *sb, int flag, struct 
     return flag == FTW_D && chmod(path, 0700) != 0 ? -1 : 0;
 }
 
+/* FS_IMMUTABLE_FL through the ioctl chattr uses: children before their
+ * directory when setting, the directory first when clearing. */
+static int immutable_errno;
+static int immutable_on;
+
+static int immutable_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    (void)flag;
+    if (S_ISLNK(sb->st_mode))
+        return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        immutable_errno = errno;
+        return -1;
+    }
+    int attr = 0;
+    int rc = ioctl(fd, FS_IOC_GETFLAGS, &attr);
+    if (rc == 0) {
+        int want = immutable_on ? attr | FS_IMMUTABLE_FL : attr & ~FS_IMMUTABLE_FL;
+        rc = want == attr ? 0 : ioctl(fd, FS_IOC_SETFLAGS, &want);
+    }
+    if (rc != 0)
+        immutable_errno = errno;
+    close(fd);
+    return rc == 0 ? 0 : -1;
+}
+
+static int posix_immutable(cairn_storage *st, const char *dir, int on, cairn_error *err)
+{
+    char *p = full_path(st, dir);
+    immutable_errno = 0;
+    immutable_on = on;
+    int rc = nftw(p, immutable_one, 16, FTW_PHYS | (on ? FTW_DEPTH : 0));
+    free(p);
+    if (rc == 0)
+        return CAIRN_OK;
+    cairn_error_errno(err, immutable_errno, "cannot %s the immutable attribute of %s",
+                      on ? "set" : "clear", dir);
+    err->code = CAIRN_EUSAGE;
+    return err->code;
+}
+
 static int posix_seal(cairn_storage *st, const char *dir, int sealed, cairn_error *err)
 {
     char *p = full_path(st, dir);
@@ -177,7 +222,9 @@ static int posix_remove(cairn_storage *st, const char *path, cairn_error *err)
         return CAIRN_OK;
     }
     if (S_ISDIR(sb.st_mode)) {
-        nftw(p, unseal_one, 16, FTW_PHYS); /* a finished backup is read-only */
+        immutable_on = 0; /* a finished backup may be immutable, and is read-only */
+        nftw(p, immutable_one, 16, FTW_PHYS);
+        nftw(p, unseal_one, 16, FTW_PHYS);
         nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     } else
         unlink(p);
@@ -195,8 +242,8 @@ static void posix_free(cairn_storage *st)
 }
 
 static const cairn_storage_ops posix_ops = {
-    posix_put,  posix_get,    posix_exists, posix_list,
-    posix_sync, posix_remove, posix_seal,   posix_free,
+    posix_put,    posix_get,  posix_exists,    posix_list, posix_sync,
+    posix_remove, posix_seal, posix_immutable, posix_free,
 };
 
 cairn_storage *cairn_storage_posix_new(const char *root)

@@ -20,6 +20,7 @@ cleanup() {
     "$root/scripts/mariadb.sh" stop "$tmp/mdb_a" || true
     "$root/scripts/mariadb.sh" stop "$tmp/mdb_b" || true
     "$root/scripts/mariadb.sh" stop "$tmp/mdb_c" || true
+    chattr -R -i "$tmp" 2>/dev/null || true # a test's immutable backup
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -49,6 +50,7 @@ done
 
 for t in $(declare -F | awk '{print $3}' | grep '^test_' | sort); do
     [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+    chattr -R -i "$WORK" 2>/dev/null || true
     rm -rf "${WORK:?}"/*
     set +e
     (set -e; T_FAILED=0; "$t"; exit "$T_FAILED")

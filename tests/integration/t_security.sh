@@ -106,3 +106,21 @@ test_copy_to_a_second_repository() {
     drop_db sec_dst
     drop_db sec_src
 }
+
+test_immutable_backups() {
+    new_db sec_src "$FIXTURES/pg_fidelity.sql"
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo" --immutable --json
+    assert_eq 0 "$RC" "backup --immutable ($ERR)"
+    local id; id=$(json_get "$OUT" .id)
+    assert_contains "$ERR" "immutable (chattr +i)" "says so"
+    assert_contains "$(lsattr -d "$WORK/repo/backups/$id" 2>&1)" "i" "the directory carries the attribute"
+    assert_eq "" "$(lsattr -R "$WORK/repo/backups/$id" 2>/dev/null | grep -v '^$' | grep -v ':$' | awk '{print $1}' | grep -v i || true)" "and every file"
+    rm -f "$WORK/repo/backups/$id/manifest.json" 2>/dev/null || true
+    [ -e "$WORK/repo/backups/$id/manifest.json" ] || fail "not even root removed the manifest"
+    run_cairn backup --source "$(uri sec_src)" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "a second chain ($ERR)"
+    run_cairn expire --repo "$WORK/repo" --keep-full 1 --yes
+    assert_eq 0 "$RC" "expire clears the attribute to remove the old chain ($ERR)"
+    [ ! -e "$WORK/repo/backups/$id" ] || fail "the immutable chain is gone"
+    drop_db sec_src
+}
