@@ -95,3 +95,30 @@ test_expire_racing_a_backup_waits_its_turn() {
     assert_repository_sound "after the race"
     drop_db fr
 }
+
+test_postgres_worker_terminated_mid_dump_is_retried() {
+    new_db ft
+    sql ft "CREATE TABLE t AS SELECT i, md5(i::text) AS pad FROM generate_series(1, 600000) i;
+            ALTER TABLE t ADD PRIMARY KEY (i)"
+    "$CAIRN" backup --source "$(uri ft)" --repo "$WORK/repo" --jobs 2 --chunk-size 4M \
+        --max-rate 8M --json >"$WORK/out" 2>"$WORK/err" &
+    local pid=$! killed=""
+    for _ in $(seq 1 200); do
+        killed=$(sql postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                               WHERE datname = 'ft' AND application_name = 'cairn'
+                                 AND query LIKE 'COPY%' LIMIT 1")
+        [ -n "$killed" ] && break
+        sleep 0.05
+    done
+    wait "$pid"
+    local rc=$?
+    assert_eq t "$killed" "a worker was terminated mid-dump"
+    assert_eq 0 "$rc" "the backup completes ($(cat "$WORK/err"))"
+    assert_contains "$(cat "$WORK/err")" "trying again" "the chunk was tried again"
+    drop_db ft_dst
+    run_cairn restore --repo "$WORK/repo" --target "$(uri ft_dst)"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_same_database ft ft_dst
+    drop_db ft_dst
+    drop_db ft
+}
