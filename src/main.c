@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "repo/repo.h"
@@ -58,6 +59,10 @@ int main(int argc, char **argv)
         puts("cairn " CAIRN_VERSION);
         return 0;
     }
+    /* passwords, a passphrase and a repository key pass through this
+     * process: it never leaves a core dump of them */
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
     cairn_interrupt_install();
     /* a passphrase from the environment; --passphrase-file overrides it */
     cairn_repo_set_passphrase(getenv("CAIRN_PASSPHRASE"));
