@@ -60,13 +60,16 @@ int my_connect(const char *uri, MYSQL **out, cairn_error *err)
     }
     const char *socket = cairn_uri_param_get(&u, "socket");
     const char *password = u.password ? u.password : getenv("MYSQL_PWD");
+    if (!password) /* the [client] group of the option files (~/.my.cnf), as the client does */
+        mysql_optionsv(my, MYSQL_READ_DEFAULT_GROUP, "client");
     const char *host = u.host ? u.host : (socket ? NULL : "localhost");
     if (!mysql_real_connect(my, host, u.user ? u.user : getenv("USER"), password, NULL,
                             (unsigned)u.port, socket, CLIENT_LOCAL_FILES)) {
         unsigned code = mysql_errno(my);
         cairn_error_set(err, CAIRN_ERR, "cannot connect to %s: %s", shown, mysql_error(my));
         if (code == 1045)
-            cairn_error_hint(err, "check the user and password (in the URI or MYSQL_PWD)");
+            cairn_error_hint(err, "check the user and password (in the URI, MYSQL_PWD, or the "
+                                  "[client] group of ~/.my.cnf)");
         else if (code == 2002 || code == 2003 || code == 2005)
             cairn_error_hint(err, "is the server running and accepting connections on that host "
                                   "and port (or socket)?");

@@ -172,7 +172,8 @@ static int download(const char *uri, const char *dir, const binlog_file *files, 
     char **owned = cairn_xcalloc(nargs, sizeof *owned);
     size_t a = 0, o = 0;
     argv[a++] = "mariadb-binlog";
-    argv[a++] = "--no-defaults";
+    if (password) /* else the option files give it, as they gave cairn's */
+        argv[a++] = "--no-defaults";
     argv[a++] = "--read-from-remote-server";
     argv[a++] = "--raw";
     if (u.host || !socket)

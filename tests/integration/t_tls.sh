@@ -53,3 +53,32 @@ test_mariadb_over_tls_only() {
     mdb_reset "$MDB_A"
     mdb_reset "$MDB_B"
 }
+
+# A MariaDB password may come from the client's option file, as for the
+# mariadb client: cairn's connections and mariadb-binlog both read it.
+test_mariadb_password_from_option_file() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "DROP USER IF EXISTS opt_user; CREATE USER opt_user IDENTIFIED BY 'opt-secret';
+                     GRANT ALL PRIVILEGES ON *.* TO opt_user;
+                     CREATE DATABASE od; CREATE TABLE od.t (id INT PRIMARY KEY); INSERT INTO od.t VALUES (1), (2)"
+    mkdir -p "$WORK/home"
+    printf '[client]\npassword=opt-secret\n' > "$WORK/home/.my.cnf"
+    chmod 600 "$WORK/home/.my.cnf"
+    local src="mariadb://opt_user@127.0.0.1:$MDB_A/"
+    HOME=/nonexistent run_cairn backup --source "$src" --repo "$WORK/repo"
+    assert_eq 1 "$RC" "without the option file: no password"
+    assert_contains "$ERR" ".my.cnf" "the hint names the option file"
+    HOME="$WORK/home" run_cairn backup --source "$src" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "the password from ~/.my.cnf ($ERR)"
+    mdb "$MDB_A" -e "INSERT INTO od.t VALUES (3)"
+    HOME="$WORK/home" run_cairn backup --source "$src" --repo "$WORK/repo" --type incr
+    assert_eq 0 "$RC" "an increment: mariadb-binlog reads it too ($ERR)"
+    assert_not_contains "$ERR" "opt-secret" "never shown"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_same_mariadb "$MDB_A" "$MDB_B"
+    mdb "$MDB_A" -e "DROP USER opt_user"
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+}
