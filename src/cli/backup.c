@@ -63,6 +63,8 @@ static const char usage[] =
     "                        random key, which the passphrase (--passphrase-file FILE\n"
     "                        or CAIRN_PASSPHRASE) wraps; later runs need the same\n"
     "                        passphrase, --encrypt or not\n"
+    "  --wait-lock DURATION  when another run holds the repository, wait up to DURATION\n"
+    "                        (90s, 5m, 1h) for it instead of exiting 5 at once\n"
     "  --immutable           also set the file system's immutable attribute on the\n"
     "                        finished backup (chattr +i; needs CAP_LINUX_IMMUTABLE and a\n"
     "                        file system that has it; says so when it cannot).  expire\n"
@@ -222,6 +224,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         {"tag", required_argument, NULL, 'T'},
         {"encrypt", no_argument, NULL, 'K'},
         {"immutable", no_argument, NULL, 'Q'},
+        {"wait-lock", required_argument, NULL, 'W'},
         {"long-query-guard", required_argument, NULL, 'G'},
         {"json", no_argument, NULL, 'J'},
         {"full-if-needed", no_argument, NULL, 'F'},
@@ -286,6 +289,14 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         case 'Q':
             cairn_repo_set_immutable(1);
             break;
+        case 'W': {
+            int64_t s = 0;
+            if (cli_parse_duration(optarg, &s) != 0)
+                return cli_usage_error("backup", "--wait-lock takes a duration such as 90s, 5m "
+                                                 "or 1h");
+            cairn_repo_set_wait_lock((double)s);
+            break;
+        }
         case 'T':
             o.tag = optarg;
             break;

@@ -38,6 +38,31 @@ static void describe_holder(int fd, char *out, size_t cap, long *pid)
     json_decref(j);
 }
 
+static double g_wait_lock; /* seconds a writer waits for the lock; 0: none */
+
+void cairn_repo_set_wait_lock(double seconds)
+{
+    g_wait_lock = seconds;
+}
+
+/* flock, retried every 100 ms for up to g_wait_lock seconds. */
+static int take(int fd)
+{
+    double waited = 0;
+    int logged = 0;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK || waited >= g_wait_lock)
+            return -1;
+        if (!logged++)
+            cairn_info("repository locked by another run: waiting up to %.0f s", g_wait_lock);
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited += 0.1;
+    }
+}
+
 int cairn_repo_lock(cairn_repo *r, const char *command, cairn_error *err)
 {
     char *path = cairn_xasprintf("%s/lock", r->root);
@@ -50,15 +75,17 @@ int cairn_repo_lock(cairn_repo *r, const char *command, cairn_error *err)
     free(path);
     char holder[512];
     long pid = 0;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (take(fd) != 0) {
         int e = errno;
         describe_holder(fd, holder, sizeof holder, &pid);
         close(fd);
         if (e != EWOULDBLOCK)
             return cairn_error_errno(err, e, "cannot lock repository %s", r->root);
-        cairn_error_set(err, CAIRN_ELOCKED, "repository %s is locked by %s", r->root, holder);
-        return cairn_error_hint(err, "wait for that run to finish; the lock is released "
-                                     "automatically when its process ends");
+        cairn_error_set(err, CAIRN_ELOCKED, "repository %s is locked by %s%s", r->root, holder,
+                        g_wait_lock > 0 ? " (waited as long as --wait-lock allows)" : "");
+        return cairn_error_hint(err, "wait for that run to finish (--wait-lock DURATION waits "
+                                     "for it); the lock is released automatically when its "
+                                     "process ends");
     }
     /* We hold it: a description left in the file is from a run that died. */
     describe_holder(fd, holder, sizeof holder, &pid);

@@ -32,6 +32,9 @@ void cairn_repo_set_encrypt_new(int yes);
 /* backup --immutable: finished backups also get the file system's
  * immutable attribute. */
 void cairn_repo_set_immutable(int yes);
+/* --wait-lock: a writer waits up to this many seconds for the lock before
+ * CAIRN_ELOCKED (default 0: at once). */
+void cairn_repo_set_wait_lock(double seconds);
 /* Seals the repository key under a new passphrase (cairn passwd). */
 int cairn_repo_change_passphrase(cairn_repo *r, const char *passphrase, cairn_error *err);
 
