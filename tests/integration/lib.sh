@@ -150,3 +150,12 @@ assert_same_mariadb() { # PORT-A PORT-B
         fail "server $2 differs from $1:"$'\n'"$(diff <(echo "$a") <(echo "$b") | head -30)"
     fi
 }
+
+# Changes the byte at OFFSET of FILE to its complement: always a change,
+# whatever the byte was.
+flip_byte() { # FILE OFFSET
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    # shellcheck disable=SC2059
+    printf "\\$(printf '%03o' $(( b ^ 255 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}

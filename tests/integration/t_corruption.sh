@@ -24,7 +24,7 @@ test_corrupt_file_exits_4_and_names_it() {
     # flip one byte in the middle
     local size
     size=$(stat -c %s "$f")
-    printf '\xff' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc status=none
+    flip_byte "$f" $((size / 2))
     run_cairn restore --repo "$WORK/repo" --target "$(uri cor_copy)"
     assert_eq 4 "$RC" "restore exit code"
     assert_contains "$ERR" "$BIG_FILE" "file named"

@@ -78,7 +78,7 @@ test_encrypted_files_tampered_are_refused() {
     local id; id=$(json_get "$OUT" .id)
     local f; f=$(find "$WORK/repo/backups/$id/data" -type f | sort | head -1)
     cp "$f" "$WORK/saved"
-    printf '\x01' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+    flip_byte "$f" 100
     run_cairn verify --repo "$WORK/repo"
     assert_eq 4 "$RC" "a flipped byte ($ERR)"
     cp "$WORK/saved" "$f"
@@ -90,7 +90,7 @@ test_encrypted_files_tampered_are_refused() {
     assert_eq 0 "$RC" "restored, it verifies ($ERR)"
     local m="$WORK/repo/backups/$id/manifest.json"
     cp "$m" "$WORK/saved.m"
-    printf '\x01' | dd of="$m" bs=1 seek=60 conv=notrunc status=none
+    flip_byte "$m" 60
     run_cairn show --repo "$WORK/repo" "$id"
     assert_eq 4 "$RC" "an altered manifest is not read ($ERR)"
     assert_contains "$ERR" "authentication" "says why"

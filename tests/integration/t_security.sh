@@ -91,7 +91,7 @@ test_copy_to_a_second_repository() {
 
     # a file gone bad in the source is not copied
     local f; f=$(find "$WORK/repo/backups/$full2/data" -type f | head -1)
-    printf '\x01' | dd of="$f" bs=1 seek=40 conv=notrunc status=none
+    flip_byte "$f" 40
     run_cairn copy --from "$WORK/repo" --to "$WORK/third" --backup "$full2"
     assert_eq 4 "$RC" "a bad file stops the copy ($ERR)"
     run_cairn list --repo "$WORK/third" --json
