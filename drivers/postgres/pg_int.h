@@ -76,6 +76,9 @@ int pg_tenant_rename(const char *target_uri, const char *archive_path, const cha
  * the connection string without its password, which travels in PGPASSWORD. */
 int pg_run_tool(const char *name, const char *uri, const char *const *args, const char *positional,
                 cairn_sink *out, cairn_error *err);
+/* A pg_dump pattern option that matches name exactly: double-quoted, with
+ * quotes doubled (inside quotes nothing is a wildcard).  Caller frees. */
+char *pg_exact_pattern(const char *option, const char *name);
 int pg_restore_schema(const char *uri, const char *archive_path, const char *section,
                       const cairn_restore_flags *flags, cairn_error *err);
 int pg_load_begin(cairn_conn *conn, const cairn_identity *source, cairn_error *err);

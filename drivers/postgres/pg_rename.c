@@ -207,19 +207,15 @@ static int rename_in(const char *scratch_uri, PGconn *target, const char *archiv
         PQfinish(pg);
     if (rc != CAIRN_OK)
         return rc;
-    cairn_buf pattern = {0}; /* exact: double-quoted, quotes doubled */
-    cairn_buf_puts(&pattern, "--schema=\"");
-    for (const char *p = as; *p; p++)
-        cairn_buf_puts(&pattern, *p == '"' ? "\"\"" : (char[2]){*p, '\0'});
-    cairn_buf_puts(&pattern, "\"");
+    char *pattern = pg_exact_pattern("--schema", as);
     char *file = cairn_xasprintf("--file=%s", out_path);
     const char *dump_args[] = {
-        "--format=custom", "--compress=0", "--schema-only", "--no-sync", pattern.data, file, NULL};
+        "--format=custom", "--compress=0", "--schema-only", "--no-sync", pattern, file, NULL};
     rc = pg_run_tool("pg_dump", scratch_uri, dump_args, NULL, NULL, err);
     if (rc != CAIRN_OK)
         cairn_error_prefix(err, "dumping the renamed schema");
     free(file);
-    free(pattern.data);
+    free(pattern);
     return rc;
 }
 

@@ -60,9 +60,7 @@ int pg_run_tool(const char *name, const char *uri, const char *const *args, cons
     return rc;
 }
 
-/* A pg_dump pattern that matches name exactly: double-quoted, with
- * quotes doubled (inside quotes nothing is a wildcard). */
-static char *exact_pattern(const char *option, const char *name)
+char *pg_exact_pattern(const char *option, const char *name)
 {
     cairn_buf b = {0};
     cairn_buf_printf(&b, "%s=\"", option);
@@ -96,9 +94,9 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
     for (size_t i = 0; i < nunits; i++) {
         int failed = cairn_unit_failed(&units[i]);
         if (whole && failed)
-            args[n++] = excl[e++] = exact_pattern("--exclude-schema", units[i].name);
+            args[n++] = excl[e++] = pg_exact_pattern("--exclude-schema", units[i].name);
         else if (!whole && !failed)
-            args[n++] = excl[e++] = exact_pattern("--schema", units[i].name);
+            args[n++] = excl[e++] = pg_exact_pattern("--schema", units[i].name);
     }
     int rc = pg_run_tool("pg_dump", uri, args, NULL, sink, err);
     for (size_t i = 0; i < e; i++)

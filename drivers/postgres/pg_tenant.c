@@ -178,13 +178,13 @@ static int names_then_owner(const char *rest, const char *name)
     return yes;
 }
 
-/* The schema entry itself, and its comment, security label and
- * privileges: entries pg_restore -n leaves out. */
-static int schema_entry(const char *line, const char *const *schemas)
+/* What a pg_restore --list line describes ("TABLE public t owner"),
+ * past its id and catalog oids; NULL for a line that is no entry. */
+static const char *entry_desc(const char *line)
 {
     const char *p = strchr(line, ';');
     if (!p)
-        return 0;
+        return NULL;
     p++;
     for (int field = 0; field < 2; field++) { /* catalog oids */
         while (*p == ' ')
@@ -194,6 +194,16 @@ static int schema_entry(const char *line, const char *const *schemas)
     }
     while (*p == ' ')
         p++;
+    return p;
+}
+
+/* The schema entry itself, and its comment, security label and
+ * privileges: entries pg_restore -n leaves out. */
+static int schema_entry(const char *line, const char *const *schemas)
+{
+    const char *p = entry_desc(line);
+    if (!p)
+        return 0;
     static const char *const heads[] = {"SCHEMA - ", "COMMENT - SCHEMA ", "ACL - SCHEMA ",
                                         "SECURITY LABEL - SCHEMA "};
     for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
@@ -279,20 +289,9 @@ int pg_tenant_list(const char *archive, const char *const *schemas, const char *
  * superuser and fires on everything after it; a subscription connects. */
 static int scratch_unsafe(const char *line)
 {
-    const char *p = strchr(line, ';');
-    if (!p)
-        return 0;
-    p++;
-    for (int field = 0; field < 2; field++) { /* catalog oids */
-        while (*p == ' ')
-            p++;
-        while (*p && *p != ' ')
-            p++;
-    }
-    while (*p == ' ')
-        p++;
-    return strncmp(p, "EVENT TRIGGER ", 14) == 0 || strncmp(p, "SUBSCRIPTION ", 13) == 0 ||
-           strncmp(p, "PUBLICATION ", 12) == 0;
+    const char *p = entry_desc(line);
+    return p && (strncmp(p, "EVENT TRIGGER ", 14) == 0 || strncmp(p, "SUBSCRIPTION ", 13) == 0 ||
+                 strncmp(p, "PUBLICATION ", 12) == 0);
 }
 
 int pg_tenant_list_except(const char *archive, const char *const *others, const char *list_path,
