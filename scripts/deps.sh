@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config libpq-dev libzstd-dev libssl-dev libjansson-dev
           libcmocka-dev postgresql postgresql-contrib postgresql-client zstd jq
-          mariadb-server mariadb-client libmariadb-dev clang openssl)
+          mariadb-server mariadb-client libmariadb-dev clang openssl libxxhash-dev libinih-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

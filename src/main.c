@@ -25,6 +25,8 @@ static const char usage[] =
     "  show     show one backup in detail\n"
     "  verify   re-read every file of a backup and check its checksums\n"
     "  expire   remove old chains of backups, keeping the newest N full backups\n"
+    "  drill    restore a backup into scratch databases, check every table against\n"
+    "           the backup, and record the measured restore time (RTO)\n"
     "  copy     copy backups to a second repository, every checksum verified\n"
     "  passwd   change the passphrase of an encrypted repository (nothing rewritten)\n"
     "\n"
@@ -42,6 +44,7 @@ static const struct {
     {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
     {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
     {"expire", cairn_cmd_expire}, {"passwd", cairn_cmd_passwd},   {"copy", cairn_cmd_copy},
+    {"drill", cairn_cmd_drill},
 };
 
 int main(int argc, char **argv)

@@ -41,4 +41,5 @@ const cairn_driver cairn_mariadb_driver = {
     .progress_write = my_progress_write,
     .progress_drop = my_progress_drop,
     .probe = my_probe,
+    .drop_database = my_drop_database,
 };

@@ -69,6 +69,23 @@ int my_target_prepare(const char *uri, const cairn_identity *source, const cairn
     return rc;
 }
 
+int my_drop_database(const char *uri, const char *name, cairn_error *err)
+{
+    MYSQL *my = NULL;
+    if (my_connect(uri, &my, err) != CAIRN_OK)
+        return err->code;
+    char *q = my_ident(name);
+    char *sql = cairn_xasprintf("DROP DATABASE IF EXISTS %s", q);
+    free(q);
+    int rc = my_exec(my, sql, err);
+    free(sql);
+    mysql_close(my);
+    if (rc != CAIRN_OK)
+        return cairn_error_prefix(err, "dropping database \"%s\"", name);
+    cairn_info("dropped database \"%s\"", name);
+    return CAIRN_OK;
+}
+
 /* Secondary indexes are built after the data: a sorted bulk build is
  * faster than maintaining them row by row.  SHOW CREATE TABLE puts each
  * key on its own line; the plain, FULLTEXT and SPATIAL keys are taken out

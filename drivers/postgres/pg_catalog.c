@@ -345,7 +345,8 @@ int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tena
     denied_free(&denied);
     if (rc != CAIRN_OK)
         return rc;
-    warn_unreplayable(conn->pg);
+    if (strcmp(snap->mode, "none") != 0) /* a drill reads a copy: nothing to warn about */
+        warn_unreplayable(conn->pg);
     PGresult *res = NULL;
     if (pg_query(conn->pg, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata", &res, err) ==
         CAIRN_OK) {

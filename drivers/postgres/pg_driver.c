@@ -40,4 +40,5 @@ const cairn_driver cairn_postgres_driver = {
     .slot_status = pg_slot_status,
     .probe = pg_probe,
     .list_databases = pg_list_databases,
+    .drop_database = pg_drop_database,
 };

@@ -172,11 +172,16 @@ int pg_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identit
     if (pg_session_setup(conn->pg, snap->source.encoding, err) != CAIRN_OK)
         return err->code;
     cairn_strlcpy(conn->encoding, snap->source.encoding, sizeof conn->encoding);
-    char *lit = PQescapeLiteral(conn->pg, snap->token, strlen(snap->token));
-    char *sql = cairn_xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                                "SET TRANSACTION SNAPSHOT %s",
-                                lit ? lit : "''");
-    PQfreemem(lit);
+    char *sql;
+    if (!snap->token[0]) {
+        sql = cairn_xstrdup("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    } else {
+        char *lit = PQescapeLiteral(conn->pg, snap->token, strlen(snap->token));
+        sql = cairn_xasprintf("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                              "SET TRANSACTION SNAPSHOT %s",
+                              lit ? lit : "''");
+        PQfreemem(lit);
+    }
     int rc = pg_exec(conn->pg, sql, err);
     free(sql);
     if (rc != CAIRN_OK)

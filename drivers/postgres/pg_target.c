@@ -95,25 +95,31 @@ static int create_database(const char *uri, const char *dbname, const cairn_iden
 
 /* --clean: the whole target database is replaced.  Refused while other
  * sessions use it, rather than killing them. */
-static int drop_database(const char *uri, const char *dbname, cairn_error *err)
+static int drop_database(const char *uri, const char *dbname, int if_exists, cairn_error *err)
 {
     PGconn *pg = NULL;
     if (connect_maintenance(uri, &pg, err) != CAIRN_OK)
         return err->code;
     char *q = PQescapeIdentifier(pg, dbname, strlen(dbname));
-    char *sql = cairn_xasprintf("DROP DATABASE %s", q);
+    char *sql = cairn_xasprintf("DROP DATABASE %s%s", if_exists ? "IF EXISTS " : "", q);
     PQfreemem(q);
     int rc = pg_exec(pg, sql, err);
     free(sql);
     PQfinish(pg);
     if (rc != CAIRN_OK) {
-        cairn_error_prefix(err, "dropping database \"%s\" for --clean", dbname);
+        cairn_error_prefix(err, "dropping database \"%s\"%s", dbname,
+                           if_exists ? "" : " for --clean");
         if (strcmp(err->sqlstate, "55006") == 0)
             cairn_error_hint(err, "other sessions are connected to it; disconnect them first");
         return rc;
     }
-    cairn_info("dropped database \"%s\" (--clean)", dbname);
+    cairn_info("dropped database \"%s\"%s", dbname, if_exists ? "" : " (--clean)");
     return CAIRN_OK;
+}
+
+int pg_drop_database(const char *uri, const char *name, cairn_error *err)
+{
+    return drop_database(uri, name, 1, err);
 }
 
 /* The whole backup goes into the database the URI names; restore
@@ -160,7 +166,7 @@ int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn
         if (n > 0 && flags->clean) {
             PQfinish(pg);
             pg = NULL;
-            rc = drop_database(uri, dbname, err);
+            rc = drop_database(uri, dbname, 0, err);
             if (rc == CAIRN_OK)
                 rc = create_database(uri, dbname, source, err);
         } else if (n > 0) {

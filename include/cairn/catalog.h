@@ -43,6 +43,10 @@ typedef struct cairn_chunk {
     int64_t key_hi;
     int has_key_lo, has_key_hi;
     uint64_t rows;
+    /* the rows' content digest (stream.h), checked by restore drills; not
+       in backups taken before it was recorded */
+    int has_content;
+    cairn_rowsum content;
     cairn_file file;
     /* worker-side state during a run, not stored */
     int done;

@@ -133,7 +133,9 @@ typedef struct cairn_driver {
                          cairn_error *err);
     /* Release the leader's hold; the slot, if any, stays. */
     void (*snapshot_close)(cairn_snapshot *snap);
-    /* Worker: run on the snapshot; writes what the worker sees to identity. */
+    /* Worker: run on the snapshot; writes what the worker sees to identity.
+     * A snapshot with mode "none" and an empty token is a plain consistent
+     * read of the database (restore drills reading a scratch copy). */
     int (*snapshot_join)(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                          cairn_error *err);
     /* List the units (a database each, and a unit per tenant the filter
@@ -216,6 +218,9 @@ typedef struct cairn_driver {
      * "missing" when it does not exist). */
     int (*slot_status)(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
                        size_t status_cap, cairn_error *err);
+    /* Optional: drops a database of the server at uri, when it exists
+     * (restore drills remove their scratch databases). */
+    int (*drop_database)(const char *uri, const char *name, cairn_error *err);
 } cairn_driver;
 
 /* The registry (engine/registry.c). */

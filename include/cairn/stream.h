@@ -117,6 +117,23 @@ cairn_source *cairn_zstd_source_new(cairn_source *next, const char *what);
 /* Reads a memory region (not copied: it must outlive the source). */
 cairn_source *cairn_memory_source_new(const void *data, size_t len);
 
+/* A table's content digest: the sum modulo 2^128 of the XXH3-128 hash of
+ * every row ('\n'-terminated line of the dump format), and the rows
+ * counted.  Order-independent: the same rows in any order and any split
+ * into chunks give the same sum (engine/drill.c compares them). */
+typedef struct cairn_rowsum {
+    uint64_t lo, hi;
+    uint64_t rows;
+} cairn_rowsum;
+/* Sums the rows of what passes through into *out when finished; next may
+ * be NULL (the bytes are only digested). */
+cairn_sink *cairn_rows_sink_new(cairn_sink *next, cairn_rowsum *out);
+void cairn_rowsum_add(cairn_rowsum *sum, const cairn_rowsum *add);
+/* The 128-bit sum as 32 lowercase hex digits (rows not included); -1 when
+ * malformed. */
+void cairn_rowsum_hex(const cairn_rowsum *sum, char out[33]);
+int cairn_rowsum_from_hex(cairn_rowsum *sum, const char *hex);
+
 /* Digest <-> lowercase hex. */
 void cairn_digest_hex(const cairn_digest *d, char out[65]);
 int cairn_digest_from_hex(cairn_digest *d, const char *hex);

@@ -34,11 +34,20 @@ int cli_common_option(int opt);
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
+/* getopt_long over a verb's options, the common ones handled on the way:
+ * the next option of the verb's own, -1 at the end, or CLI_OPT_BAD after
+ * a common option's bad value was reported. */
+#define CLI_OPT_BAD 1099
+int cli_next_option(int argc, char **argv, const struct option *longopts);
+/* The default case of a verb's option switch: a usage error naming the
+ * option (or just the exit code, when CLI_OPT_BAD already said why). */
+int cli_unknown_option(const char *verb, int opt, int argc, char **argv);
 /* The passphrase from a file: its first line, without the newline; NULL
  * (after saying why) when unreadable or empty.  The caller frees. */
 char *cli_read_passphrase(const char *verb, const char *path);
 int cairn_cmd_passwd(int argc, char **argv);
 int cairn_cmd_copy(int argc, char **argv);
+int cairn_cmd_drill(int argc, char **argv);
 
 /* Prints JSON to stdout, one document, with a newline. */
 void cli_print_json(json_t *j);

@@ -71,6 +71,27 @@ int cli_common_option(int opt)
     return 0;
 }
 
+int cli_next_option(int argc, char **argv, const struct option *longopts)
+{
+    opterr = 0;
+    for (;;) {
+        int opt = getopt_long(argc, argv, "+h", longopts, NULL);
+        int common = opt == -1 ? 0 : cli_common_option(opt);
+        if (common < 0)
+            return CLI_OPT_BAD;
+        if (!common)
+            return opt;
+    }
+}
+
+int cli_unknown_option(const char *verb, int opt, int argc, char **argv)
+{
+    if (opt == CLI_OPT_BAD)
+        return CAIRN_EUSAGE;
+    const char *shown = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    return cli_usage_error(verb, "unknown or incomplete option \"%s\"", shown);
+}
+
 void cli_print_json(json_t *j)
 {
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -19,6 +19,7 @@ static const char usage[] =
     "                end_position, end_at, started_at, finished_at, raw_bytes,\n"
     "                stored_bytes, units, tag, duration_seconds, transactions and\n"
     "                changes (increments); with --source, an object {backups, slot}\n"
+    "                (the last drill is in cairn status --json)\n"
     "\n"
     "example:\n"
     "  cairn list --repo /srv/cairn/shop --source postgresql://backup@db1/shop\n";
@@ -83,6 +84,34 @@ static json_t *entry(const cairn_manifest *m)
     return j;
 }
 
+/* The newest restore drill, and the newest that passed when it did not. */
+static void print_last_drill(cairn_repo *r)
+{
+    json_t *last = cairn_repo_last_drill(r, 0);
+    if (!last) {
+        printf("no restore drill yet: cairn drill --repo DIR --target URI proves a backup "
+               "restores\n");
+        return;
+    }
+    int passed = json_is_true(json_object_get(last, "passed"));
+    printf("last drill: %s of backup %s %s, RTO %.1f s\n",
+           json_string_value(json_object_get(last, "finished_at")),
+           json_string_value(json_object_get(last, "backup")), passed ? "passed" : "FAILED",
+           json_number_value(json_object_get(last, "rto_seconds")));
+    if (!passed) {
+        json_t *good = cairn_repo_last_drill(r, 1);
+        if (good)
+            printf("last drill that passed: %s of backup %s, RTO %.1f s\n",
+                   json_string_value(json_object_get(good, "finished_at")),
+                   json_string_value(json_object_get(good, "backup")),
+                   json_number_value(json_object_get(good, "rto_seconds")));
+        else
+            printf("no drill has passed yet\n");
+        json_decref(good);
+    }
+    json_decref(last);
+}
+
 int cairn_cmd_list(int argc, char **argv)
 {
     cli_repo_args a = {0};
@@ -124,6 +153,8 @@ int cairn_cmd_list(int argc, char **argv)
                    m->end_position ? m->end_position : "-", raw, stored, dur, m->tag ? m->tag : "");
         }
     }
+    if (!a.json)
+        print_last_drill(r);
     if (slot && json_is_object(slot))
         printf("slot %s: %s, %lld bytes of log held back\n",
                json_string_value(json_object_get(slot, "name")),

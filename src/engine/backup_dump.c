@@ -116,7 +116,9 @@ static int dump_one(backup_ctx *c, worker_state *w, cairn_work *job, int *source
     cairn_writer wr;
     if (cairn_writer_open(&wr, c->repo, c->m->id, path, c->o->zstd_level, err) != CAIRN_OK)
         return err->code;
-    if (c->o->max_rate && cairn_writer_limit(&wr, c->rate, err) != CAIRN_OK) {
+    cairn_rowsum content = {0};
+    if ((c->o->max_rate && cairn_writer_limit(&wr, c->rate, err) != CAIRN_OK) ||
+        cairn_writer_digest_rows(&wr, &content, err) != CAIRN_OK) {
         cairn_writer_abort(&wr);
         return err->code;
     }
@@ -135,6 +137,8 @@ static int dump_one(backup_ctx *c, worker_state *w, cairn_work *job, int *source
     if (cairn_writer_close(&wr, &job->chunk->file, err) != CAIRN_OK)
         return cairn_error_prefix(err, "table %s.%s", job->obj->schema, job->obj->name);
     job->chunk->rows = rows;
+    job->chunk->content = content;
+    job->chunk->has_content = 1;
     return CAIRN_OK;
 }
 

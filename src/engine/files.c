@@ -39,6 +39,14 @@ int cairn_writer_limit(cairn_writer *w, cairn_rate *rate, cairn_error *err)
     return CAIRN_OK;
 }
 
+int cairn_writer_digest_rows(cairn_writer *w, cairn_rowsum *out, cairn_error *err)
+{
+    w->top = cairn_rows_sink_new(w->top, out);
+    if (!w->top)
+        return cairn_error_set(err, CAIRN_ERR, "cannot set up the stream for %s", w->path);
+    return CAIRN_OK;
+}
+
 int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err)
 {
     if (cairn_sink_finish(w->top) != 0) {

@@ -28,6 +28,8 @@ int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char
 /* Caps the rate of what is written to this file, with a limiter shared by
  * other writers (the bytes counted are the raw ones, as read). */
 int cairn_writer_limit(cairn_writer *w, cairn_rate *rate, cairn_error *err);
+/* Also sums the content digest of the rows written (a table's data). */
+int cairn_writer_digest_rows(cairn_writer *w, cairn_rowsum *out, cairn_error *err);
 /* Finishes the file and describes it in *f (which takes the path). */
 int cairn_writer_close(cairn_writer *w, cairn_file *f, cairn_error *err);
 /* Discards an unfinished file; accepts a writer never opened. */

@@ -653,6 +653,7 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         archives_free(arch, narch, dir);
         return rc; /* nothing was changed */
     }
+    res->touched = 1;
     rc = write_progress(c, "full", c->m->end_position, err);
     if (rc == CAIRN_OK)
         rc = restore_archives(c, arch, narch, "pre-data", &flags, err);
@@ -676,6 +677,13 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         c->drv->close(conn);
         if (rc == CAIRN_OK)
             rc = restore_archives(c, arch, narch, "post-data", &flags, err);
+        res->t_post = cairn_now() - t;
+        if (rc == CAIRN_OK && o->loaded) {
+            double th = cairn_now();
+            rc = o->loaded(o->loaded_arg, c->target, c->placed, c->nunits, err);
+            res->t_loaded_hook += cairn_now() - th;
+            t += cairn_now() - th;
+        }
         /* the log from the units' earliest position: a resumed backup's
          * units dumped before its end catch up from there */
         if (rc == CAIRN_OK)
@@ -1114,7 +1122,10 @@ static int restore_databases(restore_ctx *c, cairn_restore_result *res, cairn_er
         const cairn_dbpart *part = &c->m->dbs[i];
         if (nselected && !cairn_strv_contains(o->databases, part->name))
             continue;
-        char *uri = named ? NULL : cairn_uri_with_database(o->target_uri, part->name);
+        char *as =
+            cairn_xasprintf("%s%s", o->database_prefix ? o->database_prefix : "", part->name);
+        char *uri = named ? NULL : cairn_uri_with_database(o->target_uri, as);
+        free(as);
         c->target = uri ? uri : o->target_uri;
         rc = restore_database(c, part, res, err);
         c->target = o->target_uri;
@@ -1137,7 +1148,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     int rc = open_backup(o, &c, err);
     if (rc == CAIRN_OK && c.m->ndbs) {
         rc = restore_databases(&c, res, err);
-        res->duration = cairn_now() - t0;
+        res->duration = cairn_now() - t0 - res->t_loaded_hook;
         release_units(&c);
         cairn_chain_clear(&c.chain);
         cairn_repo_close(c.repo);
@@ -1174,7 +1185,7 @@ int cairn_restore_run(const cairn_restore_opts *o, cairn_restore_result *res, ca
     res->raw_bytes = c.m && !c.tenant_restore ? c.m->raw_bytes : 0;
     for (size_t i = 0; c.tenant_restore && i < c.nwork; i++)
         res->raw_bytes += c.work[i].chunk->file.raw.bytes;
-    res->duration = cairn_now() - t0;
+    res->duration = cairn_now() - t0 - res->t_loaded_hook;
     release_units(&c);
     free(c.work);
     cairn_chain_clear(&c.chain);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cairn/catalog.h"
 #include "cairn/error.h"
 
 typedef struct cairn_restore_opts {
@@ -24,6 +25,17 @@ typedef struct cairn_restore_opts {
     /* a backup of several databases: restore these alone, NULL-terminated;
      * NULL: all */
     const char *const *databases;
+    /* a backup of several databases, to a server: each restored as this
+     * prefix and its name; NULL: under its own name */
+    const char *database_prefix;
+    /* Restore drills: called once the full backup is loaded (data, schema,
+     * sequences) into target -- each database of a backup of several --
+     * before any log is replayed, with the units loaded there.  Its time is
+     * counted in res->t_loaded_hook, not in res->duration.  An error stops
+     * the restore.  NULL: none. */
+    int (*loaded)(void *arg, const char *target, const cairn_unit *units, size_t nunits,
+                  cairn_error *err);
+    void *loaded_arg;
 } cairn_restore_opts;
 
 typedef struct cairn_restore_result {
@@ -38,6 +50,8 @@ typedef struct cairn_restore_result {
     char position[64];              /* where the target now stands */
     int resumed;                    /* an interrupted restore was continued */
     double t_log;
+    double t_loaded_hook; /* time spent in opts->loaded, left out of duration */
+    int touched;          /* the target was changed (its preparation succeeded) */
 } cairn_restore_result;
 
 /* The ordered plan as JSON (caller decrefs): the backup chosen and every

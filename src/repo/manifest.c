@@ -33,6 +33,11 @@ static json_t *object_json(const cairn_object *o)
         json_t *cj = file_json(&c->file);
         json_object_set_new(cj, "index", json_integer(c->index));
         json_object_set_new(cj, "rows", json_integer((json_int_t)c->rows));
+        if (c->has_content) {
+            char hex[33];
+            cairn_rowsum_hex(&c->content, hex);
+            json_object_set_new(cj, "content", json_string(hex));
+        }
         if (c->split == CAIRN_SPLIT_PAGES) {
             json_object_set_new(cj, "page_lo", json_integer((json_int_t)c->page_lo));
             json_object_set_new(cj, "page_hi",

@@ -134,6 +134,13 @@ static int read_object(ctx *c, json_t *o, cairn_object *obj)
             get_u64(c, cj, "rows", 0, &ch->rows))
             return -1;
         ch->index = (uint32_t)index;
+        json_t *content = json_object_get(cj, "content");
+        if (content) {
+            if (cairn_rowsum_from_hex(&ch->content, json_string_value(content)) != 0)
+                return fail(c, "content", "is not 32 lowercase hex digits");
+            ch->content.rows = ch->rows;
+            ch->has_content = 1;
+        }
         if (json_object_get(cj, "page_lo")) {
             ch->split = CAIRN_SPLIT_PAGES;
             if (get_u64(c, cj, "page_lo", 1, &ch->page_lo) ||

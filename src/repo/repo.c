@@ -649,3 +649,77 @@ int cairn_repo_list_unfinished(cairn_repo *r, char ***ids, cairn_error *err)
     *ids = names;
     return CAIRN_OK;
 }
+
+int cairn_repo_put_drill(cairn_repo *r, json_t *record, cairn_error *err)
+{
+    char when[32];
+    cairn_time_iso(time(NULL), when);
+    /* "2026-11-26T21:57:54Z" -> "20261126-215754", then a counter */
+    char stamp[32];
+    size_t k = 0;
+    for (const char *c = when; *c && k + 1 < sizeof stamp; c++)
+        if (*c >= '0' && *c <= '9')
+            stamp[k++] = *c;
+        else if (*c == 'T')
+            stamp[k++] = '-';
+    stamp[k] = '\0';
+    for (int n = 0;; n++) {
+        char *path = cairn_xasprintf("drills/%s-%02d.json", stamp, n);
+        if (!r->st->ops->exists(r->st, path)) {
+            int rc = write_json(r, path, record, err);
+            free(path);
+            return rc;
+        }
+        free(path);
+    }
+}
+
+int cairn_repo_drills(cairn_repo *r, json_t **records, cairn_error *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    *records = json_array();
+    if (r->st->ops->list(r->st, "drills", &names, &n, err) != CAIRN_OK) {
+        json_decref(*records);
+        *records = NULL;
+        return err->code;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *path = cairn_xasprintf("drills/%s", names[i]);
+        char *text = NULL;
+        size_t len = 0;
+        cairn_error e = {0};
+        json_t *doc = NULL;
+        if (read_all(r, path, &text, &len, &e) == CAIRN_OK)
+            doc = json_loadb(text, len, 0, NULL);
+        if (json_is_object(doc))
+            json_array_append_new(*records, doc);
+        else {
+            cairn_warn("drill record %s is unreadable: %s", path, e.code ? e.message : "not JSON");
+            json_decref(doc);
+        }
+        free(text);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    return CAIRN_OK;
+}
+
+json_t *cairn_repo_last_drill(cairn_repo *r, int passed_only)
+{
+    json_t *all = NULL, *last = NULL;
+    cairn_error e = {0};
+    if (cairn_repo_drills(r, &all, &e) != CAIRN_OK)
+        return NULL;
+    size_t i;
+    json_t *d;
+    json_array_foreach(all, i, d)
+    {
+        if (!passed_only || json_is_true(json_object_get(d, "passed")))
+            last = d;
+    }
+    json_incref(last);
+    json_decref(all);
+    return last;
+}

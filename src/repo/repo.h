@@ -109,4 +109,13 @@ void cairn_repo_get_json(cairn_repo *r, const char *id, const char *path, json_t
  * NULL-terminated; free with cairn_strv_free. */
 int cairn_repo_list_unfinished(cairn_repo *r, char ***ids, cairn_error *err);
 
+/* Restore drills: each run's record (engine/drill.c) is kept as
+ * drills/<time>.json, encrypted like everything else.  *records is an
+ * array, oldest first; unreadable records are skipped with a warning. */
+int cairn_repo_put_drill(cairn_repo *r, json_t *record, cairn_error *err);
+int cairn_repo_drills(cairn_repo *r, json_t **records, cairn_error *err);
+/* The newest drill record (the newest that passed, with passed_only);
+ * NULL when none.  The caller decrefs. */
+json_t *cairn_repo_last_drill(cairn_repo *r, int passed_only);
+
 #endif

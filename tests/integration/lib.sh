@@ -17,6 +17,10 @@ assert_eq() { # expected actual message
     [ "$1" = "$2" ] || fail "$3: expected [$1], got [$2]"
 }
 
+assert_ne() { # unexpected actual message
+    [ "$1" != "$2" ] || fail "$3: got [$2]"
+}
+
 assert_contains() { # haystack needle message
     case "$1" in *"$2"*) ;; *) fail "$3: [$2] not found in: $1" ;; esac
 }

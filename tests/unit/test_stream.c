@@ -244,6 +244,84 @@ static void errors_are_sticky_and_propagate(void **state)
     cairn_sink_free(s);
 }
 
+/* Sums the rows of text, written in pieces of `step` bytes. */
+static cairn_rowsum rowsum_of(const char *text, size_t step)
+{
+    cairn_rowsum sum = {0};
+    cairn_sink *s = cairn_rows_sink_new(NULL, &sum);
+    assert_non_null(s);
+    size_t len = strlen(text);
+    for (size_t off = 0; off < len; off += step)
+        assert_int_equal(cairn_sink_write(s, text + off, len - off < step ? len - off : step), 0);
+    assert_int_equal(cairn_sink_finish(s), 0);
+    cairn_sink_free(s);
+    return sum;
+}
+
+static void assert_rowsum_equal(cairn_rowsum a, cairn_rowsum b)
+{
+    assert_int_equal(a.rows, b.rows);
+    assert_int_equal(a.lo, b.lo);
+    assert_int_equal(a.hi, b.hi);
+}
+
+/* The content digest does not depend on row order or on how the bytes
+ * were split into writes (chunks, batches), but on every byte and on
+ * how many times a row occurs. */
+static void rowsum_is_order_independent_and_exact(void **state)
+{
+    (void)state;
+    const char *a = "1\tapple\n2\t\\N\n3\tpear\\nwith newline\n2\t\\N\n";
+    const char *b = "2\t\\N\n3\tpear\\nwith newline\n2\t\\N\n1\tapple\n";
+    cairn_rowsum whole = rowsum_of(a, 1 << 20);
+    assert_int_equal(whole.rows, 4);
+    for (size_t step = 1; step < 12; step++)
+        assert_rowsum_equal(rowsum_of(a, step), whole);
+    assert_rowsum_equal(rowsum_of(b, 3), whole);
+
+    /* summing two chunks equals the whole */
+    cairn_rowsum part = rowsum_of("1\tapple\n2\t\\N\n", 5);
+    cairn_rowsum rest = rowsum_of("3\tpear\\nwith newline\n2\t\\N\n", 7);
+    cairn_rowsum_add(&part, &rest);
+    assert_rowsum_equal(part, whole);
+
+    /* one byte changed, a duplicate dropped, two rows swapping a field */
+    cairn_rowsum other = rowsum_of("1\tapple\n2\t\\N\n3\tpeas\\nwith newline\n2\t\\N\n", 4);
+    assert_true(other.lo != whole.lo || other.hi != whole.hi);
+    other = rowsum_of("1\tapple\n2\t\\N\n3\tpear\\nwith newline\n", 4);
+    assert_int_equal(other.rows, 3);
+    assert_true(other.lo != whole.lo || other.hi != whole.hi);
+    assert_rowsum_equal(rowsum_of("1\ta\n2\tb\n", 2), rowsum_of("2\tb\n1\ta\n", 2));
+    other = rowsum_of("1\tb\n2\ta\n", 2);
+    cairn_rowsum ab = rowsum_of("1\ta\n2\tb\n", 2);
+    assert_true(other.lo != ab.lo || other.hi != ab.hi);
+
+    /* the empty table, and a last row without its newline */
+    assert_int_equal(rowsum_of("", 1).rows, 0);
+    assert_rowsum_equal(rowsum_of("x\ny", 1), rowsum_of("y\nx\n", 1));
+
+    char hex[33];
+    cairn_rowsum back = {0};
+    cairn_rowsum_hex(&whole, hex);
+    assert_int_equal(strlen(hex), 32);
+    assert_int_equal(cairn_rowsum_from_hex(&back, hex), 0);
+    assert_int_equal(back.lo, whole.lo);
+    assert_int_equal(back.hi, whole.hi);
+    assert_int_equal(cairn_rowsum_from_hex(&back, "12"), -1);
+    assert_int_equal(cairn_rowsum_from_hex(&back, "0123456789ABCDEF0123456789abcdef"), -1);
+}
+
+/* The carry from the low half reaches the high half. */
+static void rowsum_carries(void **state)
+{
+    (void)state;
+    cairn_rowsum a = {.lo = UINT64_MAX, .hi = 1, .rows = 1}, b = {.lo = 2, .hi = 0, .rows = 1};
+    cairn_rowsum_add(&a, &b);
+    assert_int_equal(a.lo, 1);
+    assert_int_equal(a.hi, 2);
+    assert_int_equal(a.rows, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +332,8 @@ int main(void)
         cmocka_unit_test(corrupt_is_refused),
         cmocka_unit_test(garbage_is_not_zstd),
         cmocka_unit_test(errors_are_sticky_and_propagate),
+        cmocka_unit_test(rowsum_is_order_independent_and_exact),
+        cmocka_unit_test(rowsum_carries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
