@@ -27,6 +27,7 @@ static const char usage[] =
     "  expire   remove old chains of backups, keeping the newest N full backups\n"
     "  drill    restore a backup into scratch databases, check every table against\n"
     "           the backup, and record the measured restore time (RTO)\n"
+    "  status   the RPO exposure now, the last drill's RTO, limits for monitoring\n"
     "  copy     copy backups to a second repository, every checksum verified\n"
     "  passwd   change the passphrase of an encrypted repository (nothing rewritten)\n"
     "\n"
@@ -35,7 +36,7 @@ static const char usage[] =
     "CAIRN_PASSPHRASE environment variable (never a command-line value).\n"
     "\n"
     "exit codes: 0 success, 1 error, 2 usage, 3 partial backup, 4 verification failed,\n"
-    "            5 repository locked, 6 no valid restore chain\n";
+    "            5 repository locked, 6 no valid restore chain, 7 a status limit exceeded\n";
 
 static const struct {
     const char *name;
@@ -44,7 +45,7 @@ static const struct {
     {"backup", cairn_cmd_backup}, {"restore", cairn_cmd_restore}, {"plan", cairn_cmd_plan},
     {"list", cairn_cmd_list},     {"show", cairn_cmd_show},       {"verify", cairn_cmd_verify},
     {"expire", cairn_cmd_expire}, {"passwd", cairn_cmd_passwd},   {"copy", cairn_cmd_copy},
-    {"drill", cairn_cmd_drill},
+    {"drill", cairn_cmd_drill},   {"status", cairn_cmd_status},
 };
 
 int main(int argc, char **argv)

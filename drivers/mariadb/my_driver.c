@@ -42,4 +42,5 @@ const cairn_driver cairn_mariadb_driver = {
     .progress_drop = my_progress_drop,
     .probe = my_probe,
     .drop_database = my_drop_database,
+    .log_distance = my_log_distance,
 };

@@ -394,3 +394,41 @@ int my_log_capture(const char *uri, const cairn_log_request *req, cairn_sink *si
     mysql_close(my);
     return rc;
 }
+
+int my_log_distance(const char *uri, const char *from, char *current, size_t cap, uint64_t *bytes,
+                    cairn_error *err)
+{
+    char from_file[256];
+    uint64_t from_pos = 0;
+    *bytes = 0;
+    if (my_position_parse(from, from_file, sizeof from_file, &from_pos) != 0)
+        return cairn_error_set(err, CAIRN_EUSAGE, "\"%s\" is not a binlog position", from);
+    MYSQL *my = NULL;
+    if (my_connect(uri, &my, err) != CAIRN_OK)
+        return err->code;
+    binlog_file *files = NULL;
+    size_t n = 0;
+    int rc = list_binlogs(my, &files, &n, err);
+    mysql_close(my);
+    if (rc != CAIRN_OK)
+        return rc;
+    if (n == 0) {
+        free(files);
+        return cairn_error_set(err, CAIRN_ERR, "the server has no binary log");
+    }
+    /* from the backup's end to the end of the newest file; a purged
+     * starting file counts from the oldest one kept */
+    int counting = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(files[i].name, from_file) == 0) {
+            counting = 1;
+            *bytes += files[i].size > from_pos ? files[i].size - from_pos : 0;
+        } else if (counting || strcmp(files[i].name, from_file) > 0) {
+            counting = 1;
+            *bytes += files[i].size;
+        }
+    }
+    snprintf(current, cap, "%s:%llu", files[n - 1].name, (unsigned long long)files[n - 1].size);
+    free(files);
+    return CAIRN_OK;
+}

@@ -41,4 +41,5 @@ const cairn_driver cairn_postgres_driver = {
     .probe = pg_probe,
     .list_databases = pg_list_databases,
     .drop_database = pg_drop_database,
+    .log_distance = pg_log_distance,
 };

@@ -56,6 +56,8 @@ int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit
                    size_t nunits, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
+int pg_log_distance(const char *uri, const char *from, char *current, size_t cap, uint64_t *bytes,
+                    cairn_error *err);
 int pg_drop_database(const char *uri, const char *name, cairn_error *err);
 int pg_target_prepare(const char *uri, const cairn_identity *source, const cairn_unit *units,
                       size_t nunits, const cairn_restore_flags *flags, cairn_error *err);

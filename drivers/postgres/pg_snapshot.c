@@ -233,3 +233,26 @@ int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, 
     PQfinish(pg);
     return rc;
 }
+
+int pg_log_distance(const char *uri, const char *from, char *current, size_t cap, uint64_t *bytes,
+                    cairn_error *err)
+{
+    PGconn *pg = NULL;
+    *bytes = 0;
+    if (pg_connect(uri, NULL, NULL, &pg, err) != CAIRN_OK)
+        return err->code;
+    const char *params[1] = {from};
+    PGresult *res = NULL;
+    int rc = pg_query_params(pg,
+                             "SELECT pg_catalog.pg_current_wal_lsn()::text, GREATEST(0, "
+                             "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+                             "$1::pg_catalog.pg_lsn))::bigint",
+                             1, params, &res, err, "cannot read the current WAL position");
+    if (rc == CAIRN_OK) {
+        cairn_strlcpy(current, PQgetvalue(res, 0, 0), cap);
+        *bytes = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+    PQclear(res);
+    PQfinish(pg);
+    return rc;
+}

@@ -218,6 +218,11 @@ typedef struct cairn_driver {
      * "missing" when it does not exist). */
     int (*slot_status)(const char *uri, const char *slot, uint64_t *retained_bytes, char *status,
                        size_t status_cap, cairn_error *err);
+    /* Optional: the source's current log position, and how many bytes of
+     * log it has written since `from` (a backup's end position): what a
+     * failure now would lose (cairn status). */
+    int (*log_distance)(const char *uri, const char *from, char *current, size_t cap,
+                        uint64_t *bytes, cairn_error *err);
     /* Optional: drops a database of the server at uri, when it exists
      * (restore drills remove their scratch databases). */
     int (*drop_database)(const char *uri, const char *name, cairn_error *err);

@@ -12,12 +12,13 @@
 
 enum {
     CAIRN_OK = 0,
-    CAIRN_ERR = 1,      /* any failure */
-    CAIRN_EUSAGE = 2,   /* bad command line */
-    CAIRN_EPARTIAL = 3, /* some units failed */
-    CAIRN_EVERIFY = 4,  /* a checksum or a snapshot check failed */
-    CAIRN_ELOCKED = 5,  /* repository locked by another run */
-    CAIRN_ENOCHAIN = 6, /* no valid restore chain */
+    CAIRN_ERR = 1,        /* any failure */
+    CAIRN_EUSAGE = 2,     /* bad command line */
+    CAIRN_EPARTIAL = 3,   /* some units failed */
+    CAIRN_EVERIFY = 4,    /* a checksum or a snapshot check failed */
+    CAIRN_ELOCKED = 5,    /* repository locked by another run */
+    CAIRN_ENOCHAIN = 6,   /* no valid restore chain */
+    CAIRN_ETHRESHOLD = 7, /* cairn status: a --max-rpo or --max-age-drill limit is exceeded */
 };
 
 typedef struct cairn_error {

@@ -48,6 +48,7 @@ char *cli_read_passphrase(const char *verb, const char *path);
 int cairn_cmd_passwd(int argc, char **argv);
 int cairn_cmd_copy(int argc, char **argv);
 int cairn_cmd_drill(int argc, char **argv);
+int cairn_cmd_status(int argc, char **argv);
 
 /* Prints JSON to stdout, one document, with a newline. */
 void cli_print_json(json_t *j);
