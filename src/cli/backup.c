@@ -209,10 +209,10 @@ static int plan_only(const cairn_backup_opts *o, int json)
     return 0;
 }
 
-/* include, exclude and databases have room for every argument: the names
- * point into argv. */
-static int run_backup(int argc, char **argv, const char **include, const char **exclude,
-                      const char **databases)
+/* include, exclude and databases collect the names given; the caller
+ * frees them. */
+static int run_backup(int argc, char **argv, const char ***include, const char ***exclude,
+                      const char ***databases)
 {
     static const struct option longopts[] = {
         {"source", required_argument, NULL, 's'},
@@ -247,14 +247,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
     const char *resume = NULL;
     size_t ndatabases = 0;
     int all_databases = 0;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option("backup", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 's':
             o.source_uri = optarg;
@@ -320,7 +313,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
                                                  "per second), such as 50M");
             break;
         case 'P':
-            include[ninclude++] = optarg;
+            cli_add_name(include, &ninclude, optarg);
             break;
         case 'E':
             resume = optarg;
@@ -328,7 +321,7 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         case 'D':
             if (!*optarg)
                 return cli_usage_error("backup", "--database needs a name");
-            databases[ndatabases++] = optarg;
+            cli_add_name(databases, &ndatabases, optarg);
             break;
         case 'A':
             all_databases = 1;
@@ -352,14 +345,13 @@ static int run_backup(int argc, char **argv, const char **include, const char **
                                                  "1 to 10000, such as 10");
             break;
         case 'X':
-            exclude[nexclude++] = optarg;
+            cli_add_name(exclude, &nexclude, optarg);
             break;
         case 'h':
             fputs(usage, stdout);
             return 0;
         default:
-            return cli_usage_error("backup", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
+            return cli_unknown_option("backup", opt, argc, argv);
         }
     }
     if (optind < argc)
@@ -381,8 +373,8 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         return cli_usage_error("backup", "--tenant-pattern shapes a full backup; an increment "
                                          "holds the whole log and takes its units from it");
     if (ninclude) {
-        o.tenants.include = include;
-        o.tenants.exclude = exclude;
+        o.tenants.include = *include;
+        o.tenants.exclude = *exclude;
     }
     if (resume && (incr || ninclude || dry_run))
         return cli_usage_error("backup", "--resume completes a partial full backup as it was "
@@ -402,7 +394,9 @@ static int run_backup(int argc, char **argv, const char **include, const char **
         if (named)
             return cli_usage_error("backup", "with --database or --all-databases the source URI "
                                              "names no database (postgresql://user@host:port/)");
-        o.databases = databases;
+        if (!*databases) /* --all-databases: an empty list */
+            *databases = cairn_xcalloc(1, sizeof **databases);
+        o.databases = *databases;
     }
     if (dry_run)
         return plan_only(&o, json);
@@ -459,10 +453,8 @@ static int run_backup(int argc, char **argv, const char **include, const char **
 
 int cairn_cmd_backup(int argc, char **argv)
 {
-    const char **include = cairn_xcalloc((size_t)argc + 1, sizeof *include);
-    const char **exclude = cairn_xcalloc((size_t)argc + 1, sizeof *exclude);
-    const char **databases = cairn_xcalloc((size_t)argc + 1, sizeof *databases);
-    int rc = run_backup(argc, argv, include, exclude, databases);
+    const char **include = NULL, **exclude = NULL, **databases = NULL;
+    int rc = run_backup(argc, argv, &include, &exclude, &databases);
     free(include);
     free(exclude);
     free(databases);

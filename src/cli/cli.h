@@ -28,17 +28,31 @@ int cli_common_option(int opt);
 #define CLI_OPT_QUIET    1001
 #define CLI_OPT_VERBOSE  1002
 #define CLI_OPT_PASSFILE 1003
+#define CLI_OPT_CONFIG   1004
 #define CLI_COMMON_LONGOPTS                                                                        \
     {"quiet", no_argument, NULL, CLI_OPT_QUIET}, {"verbose", no_argument, NULL, CLI_OPT_VERBOSE},  \
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE},                            \
+        {"config", required_argument, NULL, CLI_OPT_CONFIG},                                       \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
 /* getopt_long over a verb's options, the common ones handled on the way:
  * the next option of the verb's own, -1 at the end, or CLI_OPT_BAD after
- * a common option's bad value was reported. */
+ * a bad value (of a common option, or in the configuration file) was
+ * reported.  The first call puts the configuration file's options for this
+ * verb before the command line's (cli_config_apply), and may replace *argc
+ * and *argv: the verb reads its arguments from them afterwards. */
 #define CLI_OPT_BAD 1099
-int cli_next_option(int argc, char **argv, const struct option *longopts);
+int cli_next_option(const char *verb, int *argc, char ***argv, const struct option *longopts);
+/* Reads the configuration file (--config FILE, $CAIRN_CONFIG, or
+ * /etc/cairn.conf) and makes a new argv: the options it gives for this
+ * verb (those in longopts), from [defaults] and from the section that
+ * --source NAME names, then the command line's.  -1 to go on, or the exit
+ * code after a usage error was reported. */
+int cli_config_apply(const char *verb, const struct option *longopts, int *argc, char ***argv);
+/* Appends a name (an option's value: it lives as long as argv) to a
+ * NULL-terminated list the caller frees. */
+void cli_add_name(const char ***list, size_t *n, const char *name);
 /* The default case of a verb's option switch: a usage error naming the
  * option (or just the exit code, when CLI_OPT_BAD already said why). */
 int cli_unknown_option(const char *verb, int opt, int argc, char **argv);

@@ -64,6 +64,8 @@ int cli_common_option(int opt)
         cairn_log_set_level(CAIRN_LOG_WARN);
         return 1;
     }
+    if (opt == CLI_OPT_CONFIG)
+        return 1; /* read before the options (cli_config_apply) */
     if (opt == CLI_OPT_VERBOSE) {
         cairn_log_set_level(CAIRN_LOG_DEBUG);
         return 1;
@@ -71,17 +73,32 @@ int cli_common_option(int opt)
     return 0;
 }
 
-int cli_next_option(int argc, char **argv, const struct option *longopts)
+int cli_next_option(const char *verb, int *argc, char ***argv, const struct option *longopts)
 {
+    static int configured;
+    if (!configured) {
+        configured = 1;
+        optind = 1;
+        if (cli_config_apply(verb, longopts, argc, argv) >= 0)
+            return CLI_OPT_BAD;
+    }
     opterr = 0;
     for (;;) {
-        int opt = getopt_long(argc, argv, "+h", longopts, NULL);
+        /* no "+": an ID may come before the options */
+        int opt = getopt_long(*argc, *argv, "h", longopts, NULL);
         int common = opt == -1 ? 0 : cli_common_option(opt);
         if (common < 0)
             return CLI_OPT_BAD;
         if (!common)
             return opt;
     }
+}
+
+void cli_add_name(const char ***list, size_t *n, const char *name)
+{
+    *list = cairn_xrealloc(*list, (*n + 2) * sizeof **list);
+    (*list)[(*n)++] = name;
+    (*list)[*n] = NULL;
 }
 
 int cli_unknown_option(const char *verb, int opt, int argc, char **argv)
@@ -183,15 +200,7 @@ int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want
         {NULL, 0, NULL, 0},
     };
     int opt;
-    optind = 1;
-    opterr = 0;
-    /* no "+": an ID may come before the options */
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option(verb, &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             a->repo = optarg;
@@ -213,7 +222,7 @@ int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want
             fputs(usage, stdout);
             return 0;
         default:
-            return cli_usage_error(verb, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+            return cli_unknown_option(verb, opt, argc, argv);
         }
     }
     if (want_id && optind < argc)

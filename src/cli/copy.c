@@ -43,14 +43,7 @@ int cairn_cmd_copy(int argc, char **argv)
     };
     cairn_copy_opts o = {0};
     int json = 0, opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option("copy", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'f':
             o.from = optarg;
@@ -71,7 +64,7 @@ int cairn_cmd_copy(int argc, char **argv)
             fputs(copy_usage, stdout);
             return 0;
         default:
-            return cli_usage_error("copy", "unknown or incomplete option \"%s\"", argv[optind - 1]);
+            return cli_unknown_option("copy", opt, argc, argv);
         }
     }
     if (optind < argc)

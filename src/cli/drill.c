@@ -86,7 +86,7 @@ int cairn_cmd_drill(int argc, char **argv)
     };
     cairn_drill_opts o = {.jobs = 2};
     int json = 0, opt;
-    while ((opt = cli_next_option(argc, argv, longopts)) != -1) {
+    while ((opt = cli_next_option("drill", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             o.repo_dir = optarg;

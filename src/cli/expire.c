@@ -51,14 +51,7 @@ int cairn_cmd_expire(int argc, char **argv)
     cairn_expire_opts o = {.keep_full = 0, .min_retention = -1};
     int json = 0, opt;
     char *end = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option("expire", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             o.repo_dir = optarg;
@@ -89,8 +82,7 @@ int cairn_cmd_expire(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         default:
-            return cli_usage_error("expire", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
+            return cli_unknown_option("expire", opt, argc, argv);
         }
     }
     if (optind < argc)

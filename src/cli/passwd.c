@@ -35,14 +35,7 @@ int cairn_cmd_passwd(int argc, char **argv)
     };
     const char *repo = NULL, *new_file = NULL;
     int opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option("passwd", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             repo = optarg;
@@ -54,8 +47,7 @@ int cairn_cmd_passwd(int argc, char **argv)
             fputs(passwd_usage, stdout);
             return 0;
         default:
-            return cli_usage_error("passwd", "unknown or incomplete option \"%s\"",
-                                   argv[optind - 1]);
+            return cli_unknown_option("passwd", opt, argc, argv);
         }
     }
     if (optind < argc)

@@ -147,9 +147,8 @@ static void print_plan(json_t *plan)
            json_number_value(json_object_get(plan, "estimate_seconds")));
 }
 
-/* tenants and databases have room for every argument: the names point
- * into argv. */
-static int run(int argc, char **argv, int plan_only, const char **tenants, const char **databases)
+/* tenants and databases collect the names given; the caller frees them. */
+static int run(int argc, char **argv, int plan_only, const char ***tenants, const char ***databases)
 {
     size_t ntenants = 0, ndatabases = 0;
     static const struct option longopts[] = {
@@ -172,14 +171,7 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
     const char *verb = plan_only ? "plan" : "restore";
     cairn_restore_opts o = {.jobs = 2, .dry_run = plan_only};
     int json = 0, opt;
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        int common = cli_common_option(opt);
-        if (common < 0)
-            return CAIRN_EUSAGE;
-        if (common)
-            continue;
+    while ((opt = cli_next_option(verb, &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             o.repo_dir = optarg;
@@ -215,14 +207,12 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
         case 'U':
             if (!*optarg)
                 return cli_usage_error(verb, "--tenant needs a name");
-            tenants[ntenants++] = optarg;
-            o.tenants = tenants;
+            cli_add_name(tenants, &ntenants, optarg);
             break;
         case 'D':
             if (!*optarg)
                 return cli_usage_error(verb, "--database needs a name");
-            databases[ndatabases++] = optarg;
-            o.databases = databases;
+            cli_add_name(databases, &ndatabases, optarg);
             break;
         case 'A':
             if (!*optarg)
@@ -233,7 +223,7 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
             fputs(plan_only ? plan_usage : restore_usage, stdout);
             return 0;
         default:
-            return cli_usage_error(verb, "unknown or incomplete option \"%s\"", argv[optind - 1]);
+            return cli_unknown_option(verb, opt, argc, argv);
         }
     }
     if (optind < argc)
@@ -242,9 +232,11 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
         return cli_usage_error(verb, "--repo is required");
     if (!o.target_uri && !o.dry_run)
         return cli_usage_error(verb, "--target is required");
+    o.tenants = *tenants;
+    o.databases = *databases;
     if (o.as && ntenants != 1)
         return cli_usage_error(verb, "--as names one tenant's new name: give exactly one --tenant");
-    if (o.as && strcmp(o.as, tenants[0]) == 0)
+    if (o.as && strcmp(o.as, (*tenants)[0]) == 0)
         return cli_usage_error(verb, "--as names the tenant's own name; leave it out");
     cairn_error err = {0};
     if (o.dry_run) {
@@ -288,9 +280,8 @@ static int run(int argc, char **argv, int plan_only, const char **tenants, const
 
 static int run_with_room(int argc, char **argv, int plan_only)
 {
-    const char **tenants = cairn_xcalloc((size_t)argc + 1, sizeof *tenants);
-    const char **databases = cairn_xcalloc((size_t)argc + 1, sizeof *databases);
-    int rc = run(argc, argv, plan_only, tenants, databases);
+    const char **tenants = NULL, **databases = NULL;
+    int rc = run(argc, argv, plan_only, &tenants, &databases);
     free(tenants);
     free(databases);
     return rc;

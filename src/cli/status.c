@@ -229,7 +229,7 @@ int cairn_cmd_status(int argc, char **argv)
     const char *repo = NULL, *source = NULL, *prometheus = NULL;
     int64_t max_rpo = 0, max_drill = 0;
     int json = 0, opt;
-    while ((opt = cli_next_option(argc, argv, longopts)) != -1) {
+    while ((opt = cli_next_option("status", &argc, &argv, longopts)) != -1) {
         switch (opt) {
         case 'r':
             repo = optarg;

@@ -10,6 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 export CAIRN=${CAIRN:-$root/build/cairn}
+# a configuration file on this machine must not change what the tests run
+export CAIRN_CONFIG=""
 pattern=${1:-}
 
 tmp=$(mktemp -d /tmp/cairn-it-XXXXXX)
