@@ -3,9 +3,15 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config libpq-dev libzstd-dev libssl-dev libjansson-dev
-          libcmocka-dev postgresql postgresql-contrib postgresql-client zstd jq
-          mariadb-server mariadb-client libmariadb-dev clang openssl libxxhash-dev libinih-dev)
+# "build": only what building cairn needs (the container image); default:
+# also the servers and tools the tests run.
+build=(build-essential cmake pkg-config libpq-dev libzstd-dev libssl-dev libjansson-dev
+       libmariadb-dev libxxhash-dev libinih-dev)
+packages=("${build[@]}")
+if [ "${1:-}" != build ]; then
+    packages+=(libcmocka-dev postgresql postgresql-contrib postgresql-client zstd jq
+               mariadb-server mariadb-client clang openssl)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

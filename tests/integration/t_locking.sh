@@ -77,6 +77,13 @@ test_pre_deploy_hook() {
     set -e
     [ "$rc" -ne 0 ] || fail "a failed backup fails the hook"
     assert_contains "$(cat "$WORK/err")" "do not deploy" "and says so"
+    set +e
+    out=$(CAIRN="$CAIRN" CAIRN_SOURCE="postgresql://cairn@127.0.0.1:1/hk" CAIRN_REPO="$WORK/repo" \
+          "$ROOT/scripts/hooks/pre-deploy.sh" 44 2>"$WORK/err")
+    rc=$?
+    set -e
+    [ "$rc" -ne 0 ] || fail "an unreachable server fails the hook"
+    assert_contains "$(cat "$WORK/err")" "do not deploy" "and says so"
     drop_db hk_rolled
     drop_db hk
 }
