@@ -23,6 +23,7 @@
 #include "util/fault.h"
 #include "util/interrupt.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/text.h"
 
 /* A chunk whose dump fails on the source is tried this often, waiting
@@ -49,6 +50,7 @@ typedef struct {
     const cairn_dump_job *job;
     const char *uri;          /* the source: the job's database */
     cairn_error **last_error; /* per work item: its last failure, when it failed */
+    cairn_progress *progress;
 } backup_ctx;
 
 typedef struct {
@@ -200,7 +202,14 @@ static int worker_run(void *shared, void *state, size_t item, cairn_error *err)
         }
         job->attempts++;
         int source_side = 0;
-        if (dump_one(c, w, job, &source_side, err) == CAIRN_OK) {
+        char label[96];
+        snprintf(label, sizeof label, "%s.%s#%u", job->obj->schema, job->obj->name,
+                 job->chunk->index);
+        cairn_progress_doing(c->progress, label);
+        int dumped = dump_one(c, w, job, &source_side, err);
+        cairn_progress_doing(c->progress, NULL);
+        if (dumped == CAIRN_OK) {
+            cairn_progress_done(c->progress, job->chunk->file.raw.bytes);
             pthread_mutex_lock(&c->lock);
             chunk_finished(c, job);
             cairn_debug("dumped %s.%s chunk %u: %llu rows (%zu/%zu)", job->obj->schema,
@@ -320,6 +329,10 @@ static int parallel_phase(backup_ctx *c, int jobs, cairn_error *err)
     c->m->mode = cairn_xstrdup(cairn_backup_mode_name(c->o->mode));
     cairn_throttle th;
     int rc = CAIRN_OK;
+    uint64_t estimate = 0;
+    for (size_t i = 0; i < c->nwork; i++)
+        estimate += c->work[i].weight;
+    c->progress = cairn_progress_start("backup", c->nwork, estimate, 1);
     if (c->o->mode == CAIRN_MODE_HYBRID) {
         double pct = c->o->max_latency_increase > 0 ? c->o->max_latency_increase : 10.0;
         rc = cairn_throttle_start(&th, c->drv, c->uri, jobs, pct, err);
@@ -338,6 +351,8 @@ static int parallel_phase(backup_ctx *c, int jobs, cairn_error *err)
         rc = cairn_pool_run(jobs, c->nwork, &backup_pool, c, err);
         c->m->workers_min = c->m->workers_max = jobs;
     }
+    cairn_progress_end(c->progress);
+    c->progress = NULL;
     if (with_schema)
         pthread_join(schema_thread, NULL);
     if (rc == CAIRN_OK && sj.rc != CAIRN_OK) {

@@ -36,6 +36,7 @@
 #include "util/child.h"
 #include "util/fault.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/text.h"
 #include "util/uri.h"
 
@@ -59,6 +60,7 @@ typedef struct {
     cairn_work *work;
     size_t nwork;
     uint64_t rows;
+    cairn_progress *progress;
     pthread_mutex_t lock;
 } restore_ctx;
 
@@ -559,6 +561,9 @@ static int load_run(void *shared, void *state, size_t item, cairn_error *err)
     cairn_work *w = &c->work[item];
     uint64_t rows = 0;
     int rc = CAIRN_OK;
+    char label[96];
+    snprintf(label, sizeof label, "%s.%s#%u", w->obj->schema, w->obj->name, w->chunk->index);
+    cairn_progress_doing(c->progress, label);
     for (int attempt = 1;; attempt++) {
         cairn_source *src = NULL;
         if (cairn_reader_open(c->repo, c->m->id, &w->chunk->file, 1, &src, err) != CAIRN_OK)
@@ -585,6 +590,8 @@ static int load_run(void *shared, void *state, size_t item, cairn_error *err)
     pthread_mutex_lock(&c->lock);
     c->rows += rows;
     pthread_mutex_unlock(&c->lock);
+    cairn_progress_doing(c->progress, NULL);
+    cairn_progress_done(c->progress, w->chunk->file.raw.bytes);
     return CAIRN_OK;
 }
 
@@ -663,7 +670,13 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
     if (rc == CAIRN_OK) {
         cairn_info("restoring %zu chunks with %d jobs", c->nwork, flags.jobs);
         t = cairn_now();
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < c->nwork; i++)
+            bytes += c->work[i].chunk->file.raw.bytes;
+        c->progress = cairn_progress_start("restore", c->nwork, bytes, 0);
         rc = cairn_pool_run(flags.jobs, c->nwork, &load_pool, c, err);
+        cairn_progress_end(c->progress);
+        c->progress = NULL;
         res->t_data = cairn_now() - t;
     }
     if (rc == CAIRN_OK) {

@@ -1,10 +1,16 @@
-/* Logging to stderr, one line per call. */
+/* Logging to stderr, one line per call.  On a terminal a status line
+ * (progress.c) may sit below the log: a log line clears it, prints, and
+ * draws it again, all under one lock, so the two never interleave. */
 #include "util/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static cairn_log_level current = CAIRN_LOG_INFO;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char status[512]; /* the status line shown, "" when none */
 
 void cairn_log_set_level(cairn_log_level level)
 {
@@ -26,12 +32,28 @@ void cairn_log(cairn_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "cairn: %s: %s\n", names[level], line);
+    pthread_mutex_lock(&lock);
+    fprintf(stderr, "%scairn: %s: %s\n%s", status[0] ? "\r\033[K" : "", names[level], line, status);
+    fflush(stderr);
+    pthread_mutex_unlock(&lock);
+}
+
+void cairn_log_status(const char *text)
+{
+    pthread_mutex_lock(&lock);
+    fprintf(stderr, "\r\033[K%s", text ? text : "");
+    fflush(stderr);
+    snprintf(status, sizeof status, "%s", text ? text : "");
+    pthread_mutex_unlock(&lock);
 }
 
 void cairn_log_error(const cairn_error *err)
 {
-    fprintf(stderr, "cairn: error: %s\n", err->message[0] ? err->message : "unknown error");
+    pthread_mutex_lock(&lock);
+    fprintf(stderr, "%scairn: error: %s\n", status[0] ? "\r\033[K" : "",
+            err->message[0] ? err->message : "unknown error");
     if (err->hint[0])
         fprintf(stderr, "hint: %s\n", err->hint);
+    fputs(status, stderr);
+    pthread_mutex_unlock(&lock);
 }

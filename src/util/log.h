@@ -13,6 +13,9 @@ void cairn_log(cairn_log_level level, const char *fmt, ...) __attribute__((forma
 #define cairn_warn(...)  cairn_log(CAIRN_LOG_WARN, __VA_ARGS__)
 #define cairn_info(...)  cairn_log(CAIRN_LOG_INFO, __VA_ARGS__)
 #define cairn_debug(...) cairn_log(CAIRN_LOG_DEBUG, __VA_ARGS__)
+/* A status line kept below the log on a terminal (progress.c), redrawn
+ * in place; NULL or "" clears it.  Only for a stderr that is a terminal. */
+void cairn_log_status(const char *text);
 /* Prints "cairn: error: message" and, when set, "hint: ..." — once, where a
  * command ends. */
 void cairn_log_error(const cairn_error *err);
