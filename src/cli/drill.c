@@ -49,9 +49,10 @@ static void print_report(json_t *r)
     json_array_foreach(tables, i, t)
     {
         json_t *rows = json_object_get(t, "rows");
-        printf("  %-4s %s.%s: %lld rows%s, content %s\n",
-               json_is_true(json_object_get(t, "passed")) ? "ok" : "FAIL",
-               json_string_value(json_object_get(t, "schema")),
+        const char *db = json_string_value(json_object_get(t, "database"));
+        printf("  %-4s %s%s%s.%s: %lld rows%s, content %s\n",
+               json_is_true(json_object_get(t, "passed")) ? "ok" : "FAIL", db ? db : "",
+               db ? ":" : "", json_string_value(json_object_get(t, "schema")),
                json_string_value(json_object_get(t, "name")),
                (long long)json_integer_value(rows ? rows : json_object_get(t, "rows_expected")),
                rows ? "" : " expected", json_string_value(json_object_get(t, "content")));

@@ -104,6 +104,33 @@ test_drill_fails_on_a_chunk_swapped_between_backups() {
     drop_db sw
 }
 
+test_drill_of_several_databases() {
+    new_db dra
+    new_db drb
+    sql dra "CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a SELECT generate_series(1, 100)"
+    sql drb "CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b SELECT generate_series(1, 50);
+             CREATE SEQUENCE s; SELECT nextval('s')" >/dev/null
+    run_cairn backup --source "$CAIRN_PG_URI_BASE/" --database dra --database drb --repo "$WORK/repo"
+    assert_eq 0 "$RC" "backup of two databases ($ERR)"
+    sql drb "INSERT INTO b VALUES (51); SELECT nextval('s')" >/dev/null
+    run_cairn backup --type incr --source "$CAIRN_PG_URI_BASE/" --database dra --database drb \
+        --repo "$WORK/repo"
+    assert_eq 0 "$RC" "increment ($ERR)"
+    run_cairn drill --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/" --json
+    assert_eq 0 "$RC" "drill of both databases ($ERR)"
+    assert_eq "dra drb" "$(json_get "$OUT" '[.tables[].database] | sort | join(" ")')" \
+        "a table of each database checked"
+    assert_eq 2 "$(json_get "$OUT" '.sequences[] | select(.name == "s") | .expected')" \
+        "the sequence as of the increment"
+    assert_eq true "$(json_get "$OUT" .passed)" "passed"
+    assert_eq "" "$(sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'cairn_drill_%'")" \
+        "both scratch databases dropped"
+    run_cairn drill --repo "$WORK/repo" --target "$(uri somedb)"
+    assert_eq 2 "$RC" "a target naming one database for a backup of two"
+    drop_db dra
+    drop_db drb
+}
+
 test_drill_refuses_bad_input() {
     new_db dbad
     sql dbad "CREATE TABLE t (v int)"
