@@ -168,6 +168,17 @@ test_mariadb_drill_passes_then_fails_on_mixed_up_chunks() {
         "three tables matched"
     assert_eq "" "$(mdb "$MDB_B" -e "SHOW DATABASES LIKE 'dri'")" "the drill's databases are dropped"
 
+    # an increment: the tables are checked as of the full backup, the
+    # sequences after the replay (MariaDB's cache may put them ahead)
+    mdb "$MDB_A" -e "INSERT INTO dri.t1 VALUES (1000, 'late'); SELECT NEXTVAL(dri.s);" >/dev/null
+    run_cairn backup --type incr --source "$(muri "$MDB_A")" --repo "$WORK/repo"
+    assert_eq 0 "$RC" "increment ($ERR)"
+    run_cairn drill --repo "$WORK/repo" --target "$(muri "$MDB_B")" --keep --json
+    assert_eq 0 "$RC" "drill of the chain ($ERR)"
+    assert_eq 1 "$(json_get "$OUT" .increments)" "one increment replayed"
+    assert_eq late "$(mdb "$MDB_B" -e "SELECT v FROM dri.t1 WHERE id = 1000")" "its change is there"
+    mdb_reset "$MDB_B"
+
     # the target already holds the database: refused, and left alone
     mdb "$MDB_B" -e "CREATE DATABASE dri; CREATE TABLE dri.mine (v INT)"
     run_cairn drill --repo "$WORK/repo" --target "$(muri "$MDB_B")"
@@ -182,11 +193,12 @@ test_mariadb_drill_passes_then_fails_on_mixed_up_chunks() {
     jq '[.units[].objects[] | select(.name == "t1" or .name == "t2") | .chunks[0]
          | {path, raw_bytes, raw_sha256, stored_bytes, stored_sha256}] as $c
         | (.units[].objects[] | select(.name == "t1") | .chunks[0]) += $c[1]
-        | (.units[].objects[] | select(.name == "t2") | .chunks[0]) += $c[0]' "$m" > "$WORK/m.json"
+        | (.units[].objects[] | select(.name == "t2") | .chunks[0]) += $c[0]' \
+        "$m" > "$WORK/m.json"
     cat "$WORK/m.json" > "$m"
     run_cairn verify --repo "$WORK/repo"
     assert_eq 0 "$RC" "checksums hold ($ERR)"
-    run_cairn drill --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    run_cairn drill --repo "$WORK/repo" --target "$(muri "$MDB_B")" --backup "$id"
     assert_eq 4 "$RC" "the drill fails"
     assert_contains "$OUT" "FAIL dri.t1" "t1 named"
     assert_contains "$OUT" "FAIL dri.t2" "t2 named"
