@@ -244,8 +244,8 @@ int pg_log_distance(const char *uri, const char *from, char *current, size_t cap
     const char *params[1] = {from};
     PGresult *res = NULL;
     int rc = pg_query_params(pg,
-                             "SELECT pg_catalog.pg_current_wal_lsn()::text, GREATEST(0, "
-                             "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+                             "SELECT pg_catalog.pg_current_wal_insert_lsn()::text, GREATEST(0, "
+                             "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), "
                              "$1::pg_catalog.pg_lsn))::bigint",
                              1, params, &res, err, "cannot read the current WAL position");
     if (rc == CAIRN_OK) {
