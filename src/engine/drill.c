@@ -424,6 +424,7 @@ static int place(drill_ctx *d, cairn_restore_opts *ro, char **target, char ***sc
         for (size_t i = 0; i < d->full->ndbs; i++)
             (*scratch)[i] = cairn_xasprintf("%s_%s", base, d->full->dbs[i].name);
         ro->database_prefix = cairn_xasprintf("%s_", base);
+        ro->clean = 1; /* a scratch database left by an earlier drill is replaced */
         free(base);
         return CAIRN_OK;
     }
@@ -431,6 +432,7 @@ static int place(drill_ctx *d, cairn_restore_opts *ro, char **target, char ***sc
     (*scratch)[0] = base;
     free(*target);
     *target = cairn_uri_with_database(d->o->target_uri, base);
+    ro->clean = 1;
     return CAIRN_OK;
 }
 

@@ -54,7 +54,11 @@ test_drill_passes_checks_every_table_and_is_recorded() {
     scratch=$(sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'cairn_drill_%'")
     [ -n "$scratch" ] || fail "--keep leaves the scratch database"
     assert_eq "1|one" "$(sql "$scratch" "SELECT * FROM later")" "the increment's table is there"
-    drop_db "$scratch"
+    # a scratch database left behind is replaced by the next drill
+    run_cairn drill --repo "$WORK/repo" --target "$CAIRN_PG_URI_BASE/"
+    assert_eq 0 "$RC" "a drill over a kept scratch database ($ERR)"
+    assert_eq "" "$(sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'cairn_drill_%'")" \
+        "and it is dropped"
 
     # a database named by the target is restored into and kept
     drop_db dr_copy
@@ -68,7 +72,7 @@ test_drill_passes_checks_every_table_and_is_recorded() {
     run_cairn list --repo "$WORK/repo"
     assert_contains "$OUT" "last drill" "list mentions the last drill"
     run_cairn list --repo "$WORK/repo" --json
-    assert_eq 3 "$(ls "$WORK/repo/drills" | wc -l)" "three drill records"
+    assert_eq 4 "$(ls "$WORK/repo/drills" | wc -l)" "four drill records"
     drop_db dr
 }
 
