@@ -87,7 +87,8 @@ static json_t *entry(const cairn_manifest *m)
 /* The newest restore drill, and the newest that passed when it did not. */
 static void print_last_drill(cairn_repo *r)
 {
-    json_t *last = cairn_repo_last_drill(r, 0);
+    json_t *last = NULL, *good = NULL;
+    cairn_repo_last_drills(r, &last, &good);
     if (!last) {
         printf("no restore drill yet: cairn drill --repo DIR --target URI proves a backup "
                "restores\n");
@@ -99,7 +100,6 @@ static void print_last_drill(cairn_repo *r)
            json_string_value(json_object_get(last, "backup")), passed ? "passed" : "FAILED",
            json_number_value(json_object_get(last, "rto_seconds")));
     if (!passed) {
-        json_t *good = cairn_repo_last_drill(r, 1);
         if (good)
             printf("last drill that passed: %s of backup %s, RTO %.1f s\n",
                    json_string_value(json_object_get(good, "finished_at")),
@@ -107,8 +107,8 @@ static void print_last_drill(cairn_repo *r)
                    json_number_value(json_object_get(good, "rto_seconds")));
         else
             printf("no drill has passed yet\n");
-        json_decref(good);
     }
+    json_decref(good);
     json_decref(last);
 }
 

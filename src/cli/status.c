@@ -35,20 +35,6 @@ static const char usage[] =
     "\n"
     "exit codes: 0 within every limit, 1 error, 2 usage, 7 a limit is exceeded\n";
 
-/* "3d 4h", "5m 12s", "40s". */
-static void human_age(double s, char *out, size_t cap)
-{
-    long long t = (long long)s;
-    if (t >= 86400)
-        snprintf(out, cap, "%lldd %lldh", t / 86400, t % 86400 / 3600);
-    else if (t >= 3600)
-        snprintf(out, cap, "%lldh %lldm", t / 3600, t % 3600 / 60);
-    else if (t >= 60)
-        snprintf(out, cap, "%lldm %llds", t / 60, t % 60);
-    else
-        snprintf(out, cap, "%llds", t);
-}
-
 static double num(json_t *j, const char *key)
 {
     return json_number_value(json_object_get(j, key));
@@ -77,8 +63,8 @@ static int check_rpo(json_t *r, int64_t limit)
     char why[256], a[32], l[32];
     if (json_is_null(rpo))
         return check(r, "rpo", limit, rpo, "no complete backup in the repository");
-    human_age(json_number_value(rpo), a, sizeof a);
-    human_age((double)limit, l, sizeof l);
+    cairn_format_duration(json_number_value(rpo), a, sizeof a);
+    cairn_format_duration((double)limit, l, sizeof l);
     snprintf(why, sizeof why, "the newest backup is %s old, more than --max-rpo %s", a, l);
     return check(r, "rpo", limit, rpo, json_number_value(rpo) > (double)limit ? why : NULL);
 }
@@ -91,8 +77,8 @@ static int check_drill(json_t *r, int64_t limit)
         return check(r, "drill", limit, age, "no restore drill has passed (cairn drill)");
     if (json_is_false(json_object_get(r, "last_drill_passed")))
         return check(r, "drill", limit, age, "the newest restore drill failed");
-    human_age(json_number_value(age), a, sizeof a);
-    human_age((double)limit, l, sizeof l);
+    cairn_format_duration(json_number_value(age), a, sizeof a);
+    cairn_format_duration((double)limit, l, sizeof l);
     snprintf(why, sizeof why, "the last drill that passed is %s old, more than --max-age-drill %s",
              a, l);
     return check(r, "drill", limit, age, json_number_value(age) > (double)limit ? why : NULL);
@@ -107,7 +93,7 @@ static void print_text(json_t *r)
            (long long)json_integer_value(json_object_get(r, "backups")), size);
     json_t *m = json_object_get(r, "newest");
     if (json_is_object(m)) {
-        human_age(num(r, "rpo_seconds"), age, sizeof age);
+        cairn_format_duration(num(r, "rpo_seconds"), age, sizeof age);
         printf("newest backup %s (%s) at %s, %s ago: a failure now loses %s of changes\n",
                str(m, "id"), str(m, "type"), str(m, "end_position") ? str(m, "end_position") : "-",
                age, age);
@@ -117,7 +103,7 @@ static void print_text(json_t *r)
         printf("no complete backup: everything would be lost\n");
     }
     if (str(r, "last_drill_at")) {
-        human_age(num(r, "last_drill_age_seconds"), age, sizeof age);
+        cairn_format_duration(num(r, "last_drill_age_seconds"), age, sizeof age);
         printf("last drill: %s ago, backup %s, %s, RTO %.1f s\n", age, str(r, "last_drill_backup"),
                json_is_true(json_object_get(r, "last_drill_passed")) ? "passed" : "FAILED",
                num(r, "last_drill_rto_seconds"));

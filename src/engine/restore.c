@@ -220,18 +220,16 @@ static int restore_into(restore_ctx *c, int clean, cairn_restore_result *res, ca
         c->drv->close(conn);
         if (rc == CAIRN_OK)
             rc = restore_archives(c, arch, narch, "post-data", &flags, err);
-        res->t_post = cairn_now() - t;
-        if (rc == CAIRN_OK && o->loaded) {
-            double th = cairn_now();
-            rc = o->loaded(o->loaded_arg, c->target, c->placed, c->nunits, err);
-            res->t_loaded_hook += cairn_now() - th;
-            t += cairn_now() - th;
-        }
         /* the log from the units' earliest position: a resumed backup's
          * units dumped before its end catch up from there */
         if (rc == CAIRN_OK)
             rc = write_progress(c, "log", c->m->start_position, err);
         res->t_post = cairn_now() - t;
+    }
+    if (rc == CAIRN_OK && o->loaded) {
+        double t_hook = cairn_now();
+        rc = o->loaded(o->loaded_arg, c->target, c->placed, c->nunits, err);
+        res->t_loaded_hook += cairn_now() - t_hook;
     }
     restore_archives_free(arch, narch, dir);
     if (rc != CAIRN_OK)

@@ -115,7 +115,8 @@ int cairn_status_run(const char *repo_dir, const char *source, json_t **out, cai
     json_object_set_new(j, "rpo_seconds", age_or_null(at));
     json_object_set_new(j, "chain_length", json_integer((json_int_t)chain));
     json_object_set_new(j, "last_full_at", str_or_null(last_full));
-    json_t *drill = cairn_repo_last_drill(r, 0), *passed = cairn_repo_last_drill(r, 1);
+    json_t *drill = NULL, *passed = NULL;
+    cairn_repo_last_drills(r, &drill, &passed);
     const char *drill_at = drill ? json_string_value(json_object_get(drill, "finished_at")) : NULL;
     const char *passed_at =
         passed ? json_string_value(json_object_get(passed, "finished_at")) : NULL;

@@ -706,20 +706,21 @@ int cairn_repo_drills(cairn_repo *r, json_t **records, cairn_error *err)
     return CAIRN_OK;
 }
 
-json_t *cairn_repo_last_drill(cairn_repo *r, int passed_only)
+void cairn_repo_last_drills(cairn_repo *r, json_t **last, json_t **passed)
 {
-    json_t *all = NULL, *last = NULL;
+    json_t *all = NULL, *d;
     cairn_error e = {0};
-    if (cairn_repo_drills(r, &all, &e) != CAIRN_OK)
-        return NULL;
     size_t i;
-    json_t *d;
+    *last = *passed = NULL;
+    if (cairn_repo_drills(r, &all, &e) != CAIRN_OK)
+        return;
     json_array_foreach(all, i, d)
     {
-        if (!passed_only || json_is_true(json_object_get(d, "passed")))
-            last = d;
+        *last = d;
+        if (json_is_true(json_object_get(d, "passed")))
+            *passed = d;
     }
-    json_incref(last);
+    json_incref(*last);
+    json_incref(*passed);
     json_decref(all);
-    return last;
 }

@@ -114,8 +114,8 @@ int cairn_repo_list_unfinished(cairn_repo *r, char ***ids, cairn_error *err);
  * array, oldest first; unreadable records are skipped with a warning. */
 int cairn_repo_put_drill(cairn_repo *r, json_t *record, cairn_error *err);
 int cairn_repo_drills(cairn_repo *r, json_t **records, cairn_error *err);
-/* The newest drill record (the newest that passed, with passed_only);
- * NULL when none.  The caller decrefs. */
-json_t *cairn_repo_last_drill(cairn_repo *r, int passed_only);
+/* The newest drill record, and the newest that passed; NULL when none.
+ * The caller decrefs both. */
+void cairn_repo_last_drills(cairn_repo *r, json_t **last, json_t **passed);
 
 #endif

@@ -37,17 +37,6 @@ struct cairn_progress {
 static _Thread_local const cairn_progress *slot_owner;
 static _Thread_local int slot;
 
-void cairn_format_seconds(double s, char *out, size_t cap)
-{
-    long long t = (long long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, cap, "%lldh %02lldm", t / 3600, t % 3600 / 60);
-    else if (t >= 60)
-        snprintf(out, cap, "%lldm %02llds", t / 60, t % 60);
-    else
-        snprintf(out, cap, "%llds", t);
-}
-
 static int term_width(void)
 {
     struct winsize ws;
@@ -72,7 +61,7 @@ static void summary(cairn_progress *p, char *out, size_t cap)
     if (frac > 1)
         frac = done < p->items ? 0.99 : 1;
     if (frac > 0.001 && elapsed > 1)
-        cairn_format_seconds(elapsed / frac - elapsed, eta, sizeof eta);
+        cairn_format_duration(elapsed / frac - elapsed, eta, sizeof eta);
     snprintf(out, cap, "%s %3.0f%% %s/%s%s %s/s ETA %s, %zu/%zu chunks", p->what, frac * 100, have,
              p->estimate ? "~" : "", total, speed, eta, done, p->items);
 }

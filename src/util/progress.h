@@ -23,7 +23,4 @@ void cairn_progress_done(cairn_progress *p, uint64_t bytes);
 /* Stops the display and clears the status line; accepts NULL. */
 void cairn_progress_end(cairn_progress *p);
 
-/* "2m 05s", "45s", "1h 02m": for ETAs. */
-void cairn_format_seconds(double s, char *out, size_t cap);
-
 #endif

@@ -232,3 +232,16 @@ void cairn_buf_printf(cairn_buf *b, const char *fmt, ...)
     cairn_buf_puts(b, p);
     free(p);
 }
+
+void cairn_format_duration(double seconds, char *out, size_t cap)
+{
+    long long t = (long long)(seconds + 0.5);
+    if (t >= 86400)
+        snprintf(out, cap, "%lldd %02lldh", t / 86400, t % 86400 / 3600);
+    else if (t >= 3600)
+        snprintf(out, cap, "%lldh %02lldm", t / 3600, t % 3600 / 60);
+    else if (t >= 60)
+        snprintf(out, cap, "%lldm %02llds", t / 60, t % 60);
+    else
+        snprintf(out, cap, "%llds", t);
+}

@@ -37,6 +37,8 @@ double cairn_now(void);
 
 /* "1.5 MiB" style. */
 void cairn_format_bytes(uint64_t n, char *out, size_t cap);
+/* Seconds as "45s", "2m 05s", "1h 02m", "3d 04h". */
+void cairn_format_duration(double seconds, char *out, size_t cap);
 
 /* A growable string: data is always NUL-terminated (NULL before the first
  * append).  Free data with free(). */
