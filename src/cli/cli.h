@@ -74,13 +74,14 @@ int cli_parse_jobs(const char *s, int *out);
 int cli_parse_duration(const char *s, int64_t *seconds);
 
 /* Options of the read-only verbs: --repo DIR [--backup ID] [--source URI]
- * [--json] [ID]. */
-enum { CLI_ALLOW_BACKUP = 1, CLI_ALLOW_SOURCE = 2 };
+ * [--jobs N] [--json] [ID]. */
+enum { CLI_ALLOW_BACKUP = 1, CLI_ALLOW_SOURCE = 2, CLI_ALLOW_JOBS = 4 };
 typedef struct cli_repo_args {
     const char *repo;
     const char *backup;     /* --backup, when allowed */
     const char *source;     /* --source, when allowed */
     const char *positional; /* the ID argument, when wanted */
+    int jobs;               /* --jobs, when allowed; 0 when not given */
     int json;
 } cli_repo_args;
 /* Returns -1 to go on, or the exit code to return (help printed, usage error). */

@@ -191,14 +191,21 @@ int cli_parse_jobs(const char *s, int *out)
 int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want_id, int argc,
                         char **argv, cli_repo_args *a)
 {
-    static const struct option longopts[] = {
+    /* only the options the verb takes: a configuration file's key for
+     * another verb is skipped, not an error */
+    static const struct option common[] = {CLI_COMMON_LONGOPTS};
+    struct option longopts[5 + sizeof common / sizeof common[0] + 1] = {
         {"repo", required_argument, NULL, 'r'},
-        {"backup", required_argument, NULL, 'b'},
-        {"source", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'J'},
-        CLI_COMMON_LONGOPTS,
-        {NULL, 0, NULL, 0},
     };
+    size_t k = 2;
+    if (allow & CLI_ALLOW_BACKUP)
+        longopts[k++] = (struct option){"backup", required_argument, NULL, 'b'};
+    if (allow & CLI_ALLOW_SOURCE)
+        longopts[k++] = (struct option){"source", required_argument, NULL, 's'};
+    if (allow & CLI_ALLOW_JOBS)
+        longopts[k++] = (struct option){"jobs", required_argument, NULL, 'j'};
+    memcpy(longopts + k, common, sizeof common);
     int opt;
     while ((opt = cli_next_option(verb, &argc, &argv, longopts)) != -1) {
         switch (opt) {
@@ -206,14 +213,14 @@ int cli_parse_repo_args(const char *verb, const char *usage, int allow, int want
             a->repo = optarg;
             break;
         case 'b':
-            if (!(allow & CLI_ALLOW_BACKUP))
-                return cli_usage_error(verb, "--backup is not an option of this verb");
             a->backup = optarg;
             break;
         case 's':
-            if (!(allow & CLI_ALLOW_SOURCE))
-                return cli_usage_error(verb, "--source is not an option of this verb");
             a->source = optarg;
+            break;
+        case 'j':
+            if (cli_parse_jobs(optarg, &a->jobs) != 0)
+                return cli_usage_error(verb, "--jobs needs a number from 1 to 256");
             break;
         case 'J':
             a->json = 1;

@@ -1,15 +1,18 @@
 /* cairn verify: read back every file of one or all backups. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "engine/verify.h"
 
 static const char usage[] =
-    "usage: cairn verify --repo DIR [--backup ID|TAG|latest] [--json]\n"
+    "usage: cairn verify --repo DIR [--backup ID|TAG|latest] [--jobs N] [--json]\n"
     "\n"
     "Reads every file of the backup (default: all backups), decompresses it and\n"
     "checks both SHA-256 digests the manifest records.  Reports every damaged or\n"
     "missing file.\n"
+    "\n"
+    "  --jobs N   files read at a time (default: the number of CPUs, at most 8)\n"
     "\n"
     "example:\n"
     "  cairn verify --repo /srv/cairn/shop --backup latest\n"
@@ -19,12 +22,17 @@ static const char usage[] =
 int cairn_cmd_verify(int argc, char **argv)
 {
     cli_repo_args a = {0};
-    int rc = cli_parse_repo_args("verify", usage, CLI_ALLOW_BACKUP, 0, argc, argv, &a);
+    int rc =
+        cli_parse_repo_args("verify", usage, CLI_ALLOW_BACKUP | CLI_ALLOW_JOBS, 0, argc, argv, &a);
     if (rc >= 0)
         return rc;
     cairn_error err = {0};
     json_t *report = NULL;
-    rc = cairn_verify_run(a.repo, a.backup, &report, &err);
+    if (a.jobs == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        a.jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    }
+    rc = cairn_verify_run(a.repo, a.backup, a.jobs, &report, &err);
     if (report) {
         if (a.json) {
             json_t *j = json_pack("{s:b, s:O}", "ok", rc == CAIRN_OK, "backups", report);

@@ -86,8 +86,9 @@ void cairn_backup_drop_old_slots(cairn_repo *repo, const cairn_driver *drv, cons
 /* A replication slot name for backup id: cairn_<id>_<random>. */
 void cairn_backup_slot_name(const char *id, char out[64]);
 
-/* The sequential phase (backup_check.c): every worker saw the leader's
- * snapshot; every stored file reads back with its checksum. */
+/* The sequential phase (backup_check.c), after every worker has ended:
+ * every worker saw the leader's snapshot; every stored file reads back
+ * with its checksum (read on the backup's --jobs threads). */
 int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err);
 
 #endif

@@ -7,23 +7,6 @@
 #include "engine/backup.h"
 #include "engine/files.h"
 
-typedef struct {
-    cairn_repo *r;
-    const char *id;
-    cairn_error *err;
-} check_ctx;
-
-static int check_one(cairn_file *f, const cairn_object *obj, void *arg)
-{
-    check_ctx *c = arg;
-    if (cairn_file_check(c->r, c->id, f, 0, c->err) != CAIRN_OK) {
-        if (obj)
-            cairn_error_prefix(c->err, "table %s.%s", obj->schema, obj->name);
-        return c->err->code;
-    }
-    return 0;
-}
-
 int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err)
 {
     for (size_t i = 0; i < m->nworker_snapshots; i++)
@@ -40,8 +23,7 @@ int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err)
             for (size_t c = 0; c < obj->nchunks; c++)
                 obj->rows += obj->chunks[c].rows;
         }
-    check_ctx c = {r, m->id, err};
-    if (cairn_manifest_each_file(m, check_one, &c) != 0)
+    if (cairn_files_check(r, m, 0, m->jobs, 0, NULL, NULL, NULL, err) != CAIRN_OK)
         return err->code;
     cairn_manifest_sum(m);
     return CAIRN_OK;

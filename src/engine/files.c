@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pool.h"
 #include "util/text.h"
 
 int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char *path, int level,
@@ -115,6 +116,99 @@ int cairn_file_check(cairn_repo *r, const char *id, const cairn_file *f, int dee
             cairn_error_prefix(err, "%s", f->path);
     }
     cairn_source_free(s);
+    return rc;
+}
+
+typedef struct {
+    uint64_t bytes;
+    size_t ref;
+} check_order;
+
+typedef struct {
+    cairn_repo *r;
+    cairn_file_ref *refs;
+    int deep, keep_going;
+    check_order *order; /* largest first */
+} check_list;
+
+static int larger_first(const void *a, const void *b)
+{
+    const check_order *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return x->ref < y->ref ? -1 : 1;
+}
+
+static int check_run(void *shared, void *state, size_t i, cairn_error *err)
+{
+    (void)state;
+    check_list *c = shared;
+    cairn_file_ref *ref = &c->refs[c->order[i].ref];
+    if (cairn_file_check(c->r, ref->id, ref->file, c->deep, &ref->err) == CAIRN_OK)
+        return CAIRN_OK;
+    if (ref->obj)
+        cairn_error_prefix(&ref->err, "table %s.%s", ref->obj->schema, ref->obj->name);
+    else if (ref->what[0])
+        cairn_error_prefix(&ref->err, "%s", ref->what);
+    if (c->keep_going)
+        return CAIRN_OK;
+    *err = ref->err;
+    return err->code;
+}
+
+int cairn_files_check_list(cairn_repo *r, cairn_file_ref *refs, size_t n, int deep, int jobs,
+                           int keep_going, cairn_error *err)
+{
+    check_list c = {.r = r, .refs = refs, .deep = deep, .keep_going = keep_going};
+    c.order = cairn_xcalloc(n + 1, sizeof *c.order);
+    for (size_t i = 0; i < n; i++) {
+        cairn_error_clear(&refs[i].err);
+        c.order[i] = (check_order){refs[i].file->stored.bytes, i};
+    }
+    qsort(c.order, n, sizeof *c.order, larger_first);
+    static const cairn_pool_ops ops = {.run = check_run};
+    cairn_error pool_err = {0};
+    int workers = jobs < 1 ? 1 : (size_t)jobs > n ? (int)(n ? n : 1) : jobs;
+    cairn_pool_run(workers, n, &ops, &c, &pool_err);
+    free(c.order);
+    for (size_t i = 0; i < n; i++)
+        if (refs[i].err.code) {
+            *err = refs[i].err;
+            return err->code;
+        }
+    if (pool_err.code) { /* interrupted, or a thread did not start */
+        *err = pool_err;
+        return err->code;
+    }
+    return CAIRN_OK;
+}
+
+typedef struct {
+    const char *id;
+    cairn_file_ref *refs;
+    size_t n;
+} collect_ctx;
+
+static int collect(cairn_file *f, const cairn_object *obj, void *arg)
+{
+    collect_ctx *c = arg;
+    c->refs = cairn_xrealloc(c->refs, (c->n + 1) * sizeof *c->refs);
+    c->refs[c->n++] = (cairn_file_ref){.id = c->id, .file = f, .obj = obj};
+    return 0;
+}
+
+int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs, int keep_going,
+                      cairn_check_failed failed, void *arg, size_t *nfiles, cairn_error *err)
+{
+    collect_ctx c = {.id = m->id};
+    cairn_manifest_each_file(m, collect, &c);
+    int rc = cairn_files_check_list(r, c.refs, c.n, deep, jobs, keep_going, err);
+    for (size_t i = 0; failed && i < c.n; i++)
+        if (c.refs[i].err.code)
+            failed(c.refs[i].file, c.refs[i].obj, &c.refs[i].err, arg);
+    if (nfiles)
+        *nfiles = c.n;
+    free(c.refs);
     return rc;
 }
 

@@ -51,4 +51,30 @@ int cairn_reader_open(cairn_repo *r, const char *id, const cairn_file *f, int de
 int cairn_file_check(cairn_repo *r, const char *id, const cairn_file *f, int deep,
                      cairn_error *err);
 
+/* A stored file to check, and what its check found. */
+typedef struct cairn_file_ref {
+    const char *id; /* the backup it belongs to */
+    const cairn_file *file;
+    const cairn_object *obj; /* the table it holds: its errors name it */
+    char what[128];          /* otherwise, a prefix for its errors ("" for none) */
+    cairn_error err;         /* code 0 when the file holds */
+} cairn_file_ref;
+
+/* Checks the n files, as cairn_file_check does, on `jobs` threads,
+ * largest first; each ref's err says what its check found.  keep_going 0
+ * stops taking files after the first failure.  Returns CAIRN_OK when every
+ * file holds, else the failure of the first ref that failed, in *err. */
+int cairn_files_check_list(cairn_repo *r, cairn_file_ref *refs, size_t n, int deep, int jobs,
+                           int keep_going, cairn_error *err);
+
+/* Called for each file that fails a check (obj: the table it holds, or
+ * NULL; e names the table), in manifest order, after every check. */
+typedef void (*cairn_check_failed)(const cairn_file *f, const cairn_object *obj,
+                                   const cairn_error *e, void *arg);
+
+/* cairn_files_check_list over every file of manifest m, in manifest
+ * order.  failed and nfiles (the files of the manifest) may be NULL. */
+int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs, int keep_going,
+                      cairn_check_failed failed, void *arg, size_t *nfiles, cairn_error *err);
+
 #endif

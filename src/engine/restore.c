@@ -32,34 +32,52 @@
 #include "util/text.h"
 #include "util/uri.h"
 
+static cairn_file_ref *add_ref(cairn_file_ref **refs, size_t *n, const char *id,
+                               const cairn_file *f)
+{
+    *refs = cairn_xrealloc(*refs, (*n + 1) * sizeof **refs);
+    cairn_file_ref *ref = &(*refs)[(*n)++];
+    *ref = (cairn_file_ref){.id = id, .file = f};
+    return ref;
+}
+
+/* Every file the restore will read, checked on the restore's workers
+ * before anything touches the target. */
 static int verify_all(restore_ctx *c, cairn_error *err)
 {
-    if (c->m->has_schema && cairn_file_check(c->repo, c->m->id, &c->m->schema, 0, err) != CAIRN_OK)
-        return err->code;
-    for (size_t i = 0; i < c->nwork; i++) {
-        cairn_work *w = &c->work[i];
-        if (cairn_file_check(c->repo, c->m->id, &w->chunk->file, 0, err) != CAIRN_OK)
-            return cairn_error_prefix(err, "table %s.%s", w->obj->schema, w->obj->name);
-    }
+    cairn_file_ref *refs = NULL;
+    size_t n = 0;
+    const char *id = c->m->id;
+    if (c->m->has_schema)
+        add_ref(&refs, &n, id, &c->m->schema);
+    for (size_t i = 0; i < c->nwork; i++)
+        add_ref(&refs, &n, id, &c->work[i].chunk->file)->obj = c->work[i].obj;
     for (size_t i = 0; i < c->m->nresumes; i++) {
         const cairn_resume *r = &c->m->resumes[i];
-        if ((r->has_schema &&
-             cairn_file_check(c->repo, c->m->id, &r->schema, 0, err) != CAIRN_OK) ||
-            cairn_file_check(c->repo, c->m->id, &r->log, 0, err) != CAIRN_OK)
-            return cairn_error_prefix(err, "resume %zu", i + 1);
+        if (r->has_schema)
+            snprintf(add_ref(&refs, &n, id, &r->schema)->what, sizeof refs->what, "resume %zu",
+                     i + 1);
+        snprintf(add_ref(&refs, &n, id, &r->log)->what, sizeof refs->what, "resume %zu", i + 1);
+    }
+    for (size_t i = 0; i < c->m->ndbs; i++) {
+        const cairn_dbpart *d = &c->m->dbs[i];
+        add_ref(&refs, &n, id, &d->schema);
+        if (d->has_log)
+            add_ref(&refs, &n, id, &d->log);
     }
     for (size_t i = 1; i < c->chain.nsteps; i++) {
         cairn_manifest *inc = c->chain.steps[i];
         for (size_t k = 0; k < inc->nlogs; k++)
-            if (cairn_file_check(c->repo, inc->id, &inc->logs[k], 0, err) != CAIRN_OK)
-                return cairn_error_prefix(err, "increment %s", inc->id);
+            snprintf(add_ref(&refs, &n, inc->id, &inc->logs[k])->what, sizeof refs->what,
+                     "increment %s", inc->id);
         for (size_t k = 0; k < inc->ndbs; k++)
-            if (inc->dbs[k].has_log &&
-                cairn_file_check(c->repo, inc->id, &inc->dbs[k].log, 0, err) != CAIRN_OK)
-                return cairn_error_prefix(err, "increment %s, database %s", inc->id,
-                                          inc->dbs[k].name);
+            if (inc->dbs[k].has_log)
+                snprintf(add_ref(&refs, &n, inc->id, &inc->dbs[k].log)->what, sizeof refs->what,
+                         "increment %s, database %s", inc->id, inc->dbs[k].name);
     }
-    return CAIRN_OK;
+    int rc = cairn_files_check_list(c->repo, refs, n, 0, c->o->jobs, 0, err);
+    free(refs);
+    return rc;
 }
 
 static int load_init(void *shared, int index, void **state, cairn_error *err)
@@ -303,12 +321,6 @@ static int restore_databases(restore_ctx *c, cairn_restore_result *res, cairn_er
     c->work = cairn_chunk_schedule(c->m->units, c->m->nunits, &c->nwork);
     double t = cairn_now();
     int rc = verify_all(c, err);
-    for (size_t i = 0; rc == CAIRN_OK && i < c->m->ndbs; i++) {
-        const cairn_dbpart *d = &c->m->dbs[i];
-        rc = cairn_file_check(c->repo, c->m->id, &d->schema, 0, err);
-        if (rc == CAIRN_OK && d->has_log)
-            rc = cairn_file_check(c->repo, c->m->id, &d->log, 0, err);
-    }
     res->t_verify = cairn_now() - t;
     free(c->work);
     c->work = NULL;

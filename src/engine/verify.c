@@ -7,45 +7,32 @@
 #include "repo/repo.h"
 #include "util/log.h"
 
-typedef struct {
-    cairn_repo *r;
-    const char *id;
-    json_t *failures;
-    size_t files;
-    cairn_error first;
-} verify_ctx;
-
-static int verify_one(cairn_file *f, const cairn_object *obj, void *arg)
+static void add_failure(const cairn_file *f, const cairn_object *obj, const cairn_error *e,
+                        void *arg)
 {
-    verify_ctx *v = arg;
+    (void)obj;
+    json_array_append_new(arg, json_pack("{s:s, s:s}", "path", f->path, "error", e->message));
+}
+
+static json_t *verify_backup(cairn_repo *r, cairn_manifest *m, int jobs, cairn_error *first)
+{
+    json_t *failures = json_array();
+    size_t files = 0;
     cairn_error e = {0};
-    v->files++;
-    if (cairn_file_check(v->r, v->id, f, 1, &e) != CAIRN_OK) {
-        if (obj)
-            cairn_error_prefix(&e, "table %s.%s", obj->schema, obj->name);
-        json_array_append_new(v->failures,
-                              json_pack("{s:s, s:s}", "path", f->path, "error", e.message));
-        if (!v->first.code)
-            v->first = e;
-    }
-    return 0; /* keep going: report every damaged file */
-}
-
-static json_t *verify_backup(cairn_repo *r, cairn_manifest *m, cairn_error *first)
-{
-    verify_ctx v = {.r = r, .id = m->id, .failures = json_array()};
-    cairn_manifest_each_file(m, verify_one, &v);
-    int ok = json_array_size(v.failures) == 0;
-    if (!ok && !first->code) {
-        *first = v.first;
+    int rc = cairn_files_check(r, m, 1, jobs, 1, add_failure, failures, &files, &e);
+    if (rc != CAIRN_OK && !first->code) {
+        *first = e;
         cairn_error_prefix(first, "backup %s", m->id);
-        first->code = CAIRN_EVERIFY;
+        if (json_array_size(failures) > 0)
+            first->code = CAIRN_EVERIFY;
     }
+    int ok = rc == CAIRN_OK;
     return json_pack("{s:s, s:s, s:I, s:b, s:o}", "id", m->id, "status", ok ? "ok" : "failed",
-                     "files", (json_int_t)v.files, "ok", ok, "failures", v.failures);
+                     "files", (json_int_t)files, "ok", ok, "failures", failures);
 }
 
-int cairn_verify_run(const char *repo_dir, const char *backup, json_t **report, cairn_error *err)
+int cairn_verify_run(const char *repo_dir, const char *backup, int jobs, json_t **report,
+                     cairn_error *err)
 {
     cairn_repo *r = NULL;
     *report = NULL;
@@ -58,7 +45,7 @@ int cairn_verify_run(const char *repo_dir, const char *backup, json_t **report, 
         cairn_manifest *m = NULL;
         rc = cairn_repo_select(r, backup, &m, err);
         if (rc == CAIRN_OK) {
-            json_array_append_new(list, verify_backup(r, m, &first));
+            json_array_append_new(list, verify_backup(r, m, jobs, &first));
             cairn_manifest_free(m);
         }
     } else {
@@ -66,7 +53,7 @@ int cairn_verify_run(const char *repo_dir, const char *backup, json_t **report, 
         size_t n = 0;
         rc = cairn_repo_list(r, &all, &n, err);
         for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
-            json_array_append_new(list, verify_backup(r, all[i], &first));
+            json_array_append_new(list, verify_backup(r, all[i], jobs, &first));
         cairn_repo_list_free(all, n);
     }
     cairn_repo_close(r);
@@ -77,8 +64,9 @@ int cairn_verify_run(const char *repo_dir, const char *backup, json_t **report, 
     *report = list;
     if (first.code) {
         *err = first;
-        cairn_error_hint(err, "restore from another backup; this one cannot be trusted");
-        return CAIRN_EVERIFY;
+        if (err->code == CAIRN_EVERIFY)
+            cairn_error_hint(err, "restore from another backup; this one cannot be trusted");
+        return err->code;
     }
     return CAIRN_OK;
 }

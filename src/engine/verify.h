@@ -7,9 +7,11 @@
 
 #include "cairn/error.h"
 
-/* Verifies one backup (id/tag/latest) or, with backup NULL, all of them.
- * *report (caller decrefs) lists each backup with its result.  Returns
- * CAIRN_EVERIFY when any check failed (err names the first). */
-int cairn_verify_run(const char *repo_dir, const char *backup, json_t **report, cairn_error *err);
+/* Verifies one backup (id/tag/latest) or, with backup NULL, all of them,
+ * reading files on `jobs` threads.  *report (caller decrefs) lists each
+ * backup with its result.  Returns CAIRN_EVERIFY when any check failed
+ * (err names the first). */
+int cairn_verify_run(const char *repo_dir, const char *backup, int jobs, json_t **report,
+                     cairn_error *err);
 
 #endif

@@ -34,6 +34,11 @@ CONF
     assert_eq 0 "$RC" "restore through \$CAIRN_CONFIG ($ERR)"
     assert_eq 1 "$(sql cf_restored "SELECT count(*) FROM t")" "restored where the file says"
     drop_db cf_restored
+    # a key some verbs take and others do not (jobs: verify yes, list no)
+    run_cairn verify --config "$WORK/cairn.conf" --source shop
+    assert_eq 0 "$RC" "verify with jobs from [defaults] ($ERR)"
+    run_cairn list --config "$WORK/cairn.conf" --source shop
+    assert_eq 0 "$RC" "list skips the jobs key ($ERR)"
 
     # errors: one line each, exit 2
     run_cairn list --config "$WORK/cairn.conf" --source nosuch

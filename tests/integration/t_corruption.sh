@@ -35,6 +35,33 @@ test_corrupt_file_exits_4_and_names_it() {
     assert_contains "$OUT" "$BIG_FILE" "verify names the file"
 }
 
+# Files are checked on several threads: every damaged file is still
+# reported, and the error a restore gives is the same from run to run.
+test_verify_in_parallel_reports_every_damaged_file() {
+    make_backup par
+    local small
+    small=$(jq -r '.units[0].objects[] | select(.name=="small") | .chunks[0].path' \
+        "$WORK/repo/backups/$BACKUP_ID/manifest.json")
+    flip_byte "$WORK/repo/backups/$BACKUP_ID/$BIG_FILE" 100
+    truncate -s -1 "$WORK/repo/backups/$BACKUP_ID/$small"
+    run_cairn verify --repo "$WORK/repo" --backup "$BACKUP_ID" --jobs 3 --json
+    assert_eq 4 "$RC" "verify exit code ($ERR)"
+    assert_eq 2 "$(json_get "$OUT" '.backups[0].failures | length')" "both files reported"
+    assert_contains "$OUT" "$BIG_FILE" "the first file named"
+    assert_contains "$OUT" "$small" "the second file named"
+    local first
+    run_cairn restore --repo "$WORK/repo" --target "$(uri par_copy)" --jobs 2
+    assert_eq 4 "$RC" "restore exit code"
+    first=$ERR
+    run_cairn restore --repo "$WORK/repo" --target "$(uri par_copy)" --jobs 2
+    assert_eq "$first" "$ERR" "the same file named each time"
+    assert_target_untouched par_copy
+    run_cairn verify --repo "$WORK/repo" --jobs 0
+    assert_eq 2 "$RC" "--jobs 0 is a usage error"
+    assert_contains "$ERR" "--jobs" "message"
+    drop_db par
+}
+
 test_truncated_file_exits_4() {
     make_backup trunc
     local f="$WORK/repo/backups/$BACKUP_ID/$BIG_FILE"
