@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mariadb/my_escape.h"
 #include "mariadb/my_int.h"
 #include "util/text.h"
 
@@ -74,64 +75,10 @@ static char *table_name(const cairn_object *obj)
     return q;
 }
 
-/* The escape letter of each byte LOAD DATA needs escaped, 0 for the rest. */
-static const char escape_of[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\0'] = '0'};
-
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/* Nonzero when one of the 8 bytes in w needs an escape: a NUL, tab,
- * newline or backslash (the classic "has a zero byte" test, four times). */
-static inline uint64_t needs_escape8(uint64_t w)
-{
-    uint64_t t = w ^ (ONES * '\t'), n = w ^ (ONES * '\n'), b = w ^ (ONES * '\\');
-    return ((w - ONES) & ~w & HIGHS) | ((t - ONES) & ~t & HIGHS) | ((n - ONES) & ~n & HIGHS) |
-           ((b - ONES) & ~b & HIGHS);
-}
-
-/* Appends one field, escaped, to buf, leaving room for a separator.  Most
- * bytes need no escape: words of 8 such bytes are copied whole. */
-static void put_field(char **buf, size_t *len, size_t *cap, const char *v, unsigned long n)
-{
-    if (*len + 2 * n + 4 > *cap) {
-        *cap = (*len + 2 * n + 4) * 2;
-        *buf = cairn_xrealloc(*buf, *cap);
-    }
-    char *p = *buf + *len;
-    if (!v) {
-        *p++ = '\\';
-        *p++ = 'N';
-        *len = (size_t)(p - *buf);
-        return;
-    }
-    unsigned long i = 0;
-    while (i < n) {
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, v + i, 8);
-            if (needs_escape8(w))
-                break;
-            memcpy(p, &w, 8);
-            p += 8;
-            i += 8;
-        }
-        unsigned long end = i + 8 <= n ? i + 8 : n;
-        for (; i < end; i++) {
-            char e = escape_of[(unsigned char)v[i]];
-            if (e) {
-                *p++ = '\\';
-                *p++ = e;
-            } else {
-                *p++ = v[i];
-            }
-        }
-    }
-    *len = (size_t)(p - *buf);
-}
-
 /* Rows are gathered into batches of about this size before they go down
- * the stream. */
-#define BATCH_BYTES (64 * 1024)
+ * the stream: at least the writer's buffer, which then passes them on
+ * without copying them again. */
+#define BATCH_BYTES (128 * 1024)
 
 int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err)
@@ -180,7 +127,7 @@ int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
         if (row) {
             unsigned long *lengths = mysql_fetch_lengths(res);
             for (unsigned i = 0; i < nf; i++) {
-                put_field(&buf, &len, &cap, row[i], lengths[i]);
+                my_escape_field(&buf, &len, &cap, row[i], lengths[i]);
                 buf[len++] = i + 1 < nf ? '\t' : '\n'; /* put_field leaves room for it */
             }
             (*rows)++;
