@@ -81,6 +81,32 @@ static int key_range(MYSQL *my, cairn_object *o, cairn_error *err)
     return CAIRN_OK;
 }
 
+static int is_integer(const char *type)
+{
+    static const char *const names[] = {"tinyint", "smallint", "mediumint", "int", "bigint"};
+    for (size_t i = 0; type && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(type, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The unit's table called name.  Rows come in table order, as the objects
+ * do: *hint, the last table found, is tried first (and the one after it). */
+static cairn_object *find_object(cairn_unit *u, const char *name, size_t *hint)
+{
+    for (size_t k = 0; k < 2 && *hint + k < u->nobjects; k++)
+        if (strcmp(u->objects[*hint + k].name, name) == 0) {
+            *hint += k;
+            return &u->objects[*hint];
+        }
+    for (size_t i = 0; i < u->nobjects; i++)
+        if (strcmp(u->objects[i].name, name) == 0) {
+            *hint = i;
+            return &u->objects[i];
+        }
+    return NULL;
+}
+
 static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
 {
     char *lit = my_literal(my, u->name);
@@ -107,36 +133,29 @@ static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
         o->bytes = strtoull(row[2], NULL, 10);
     }
     mysql_free_result(res);
-    /* a primary key of one integer column is what a table is split on; one
-     * joined query (a subquery per table cost ~20 ms each, under the barrier) */
-    sql = cairn_xasprintf(
-        "SELECT s.TABLE_NAME, MAX(s.COLUMN_NAME), COUNT(*), MAX(c.DATA_TYPE) "
-        "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
-        "  ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME "
-        "  AND c.COLUMN_NAME = s.COLUMN_NAME "
-        "WHERE s.TABLE_SCHEMA = %s AND s.INDEX_NAME = 'PRIMARY' GROUP BY s.TABLE_NAME",
-        lit);
+    /* a primary key of one integer column is what a table is split on.
+     * Two plain queries: joining STATISTICS with COLUMNS on the server took
+     * 40 ms for 100 tables, under the barrier. */
+    sql = cairn_xasprintf("SELECT TABLE_NAME, MAX(COLUMN_NAME), COUNT(*) "
+                          "FROM information_schema.STATISTICS "
+                          "WHERE TABLE_SCHEMA = %s AND INDEX_NAME = 'PRIMARY' GROUP BY TABLE_NAME",
+                          lit);
     rc = my_query(my, sql, &res, err);
     free(sql);
     if (rc != CAIRN_OK) {
         free(lit);
         return rc;
     }
+    size_t hint = 0;
     while ((row = mysql_fetch_row(res))) {
-        const char *type = row[3] ? row[3] : "";
-        int integer = strcmp(type, "tinyint") == 0 || strcmp(type, "smallint") == 0 ||
-                      strcmp(type, "mediumint") == 0 || strcmp(type, "int") == 0 ||
-                      strcmp(type, "bigint") == 0;
-        if (atoi(row[2]) != 1 || !integer)
-            continue;
-        for (size_t i = 0; i < u->nobjects; i++)
-            if (strcmp(u->objects[i].name, row[0]) == 0)
-                u->objects[i].split_key = cairn_xstrdup(row[1]);
+        cairn_object *o = find_object(u, row[0], &hint);
+        if (o && atoi(row[2]) == 1)
+            o->split_key = cairn_xstrdup(row[1]); /* kept if its type is an integer */
     }
     mysql_free_result(res);
     /* columns that LOAD DATA can fill: every column but generated ones */
-    sql = cairn_xasprintf("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
-                          "WHERE TABLE_SCHEMA = %s AND IS_GENERATED = 'NEVER' "
+    sql = cairn_xasprintf("SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_GENERATED "
+                          "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
                           "ORDER BY TABLE_NAME, ORDINAL_POSITION",
                           lit);
     free(lit);
@@ -144,15 +163,19 @@ static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
     free(sql);
     if (rc != CAIRN_OK)
         return rc;
-    while ((row = mysql_fetch_row(res)))
-        for (size_t i = 0; i < u->nobjects; i++) {
-            cairn_object *o = &u->objects[i];
-            if (strcmp(o->name, row[0]) != 0)
-                continue;
-            o->columns = cairn_xrealloc(o->columns, (o->ncolumns + 1) * sizeof *o->columns);
-            o->columns[o->ncolumns++] = cairn_xstrdup(row[1]);
-            break;
+    while ((row = mysql_fetch_row(res))) {
+        cairn_object *o = find_object(u, row[0], &hint);
+        if (!o)
+            continue;
+        if (o->split_key && strcmp(o->split_key, row[1]) == 0 && !is_integer(row[2])) {
+            free(o->split_key);
+            o->split_key = NULL;
         }
+        if (row[3] && strcmp(row[3], "NEVER") != 0)
+            continue;
+        o->columns = cairn_xrealloc(o->columns, (o->ncolumns + 1) * sizeof *o->columns);
+        o->columns[o->ncolumns++] = cairn_xstrdup(row[1]);
+    }
     mysql_free_result(res);
     for (size_t i = 0; i < u->nobjects; i++)
         if (u->objects[i].split_key && key_range(my, &u->objects[i], err) != CAIRN_OK)
