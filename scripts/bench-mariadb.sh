@@ -64,6 +64,13 @@ record cairn_fast_size "$(size_of "$tmp/repo")"
 measure cairn_backup clean_repo "$cairn" backup --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" \
     --repo "$tmp/repo" --jobs "$jobs" --mode parallel --quiet
 record cairn_size "$(size_of "$tmp/repo")"
+# without compression: what compressing costs on this machine (in a
+# repository of its own: the restores below read the default backup's)
+clean_none() { rm -rf "$tmp/repo_none"; }
+measure cairn_none clean_none "$cairn" backup --source "mariadb://cairn:cairn@127.0.0.1:$A/bench" \
+    --repo "$tmp/repo_none" --jobs "$jobs" --compress none --mode parallel --quiet
+record cairn_none_size "$(size_of "$tmp/repo_none")"
+clean_none
 measure mydumper clean_dump mydumper -h 127.0.0.1 -P "$A" -u cairn -p cairn -t "$jobs" -B bench -o "$tmp/dump"
 record mydumper_size "$(size_of "$tmp/dump")"
 cp -r "$tmp/dump" "$tmp/dump_plain"
@@ -103,6 +110,7 @@ echo
 echo "== results"
 printf '  cairn backup     %7.2f s  %8s MiB\n' "$(get cairn_backup)" "$(mib "$(get cairn_size)")"
 printf '  cairn zstd:-3    %7.2f s  %8s MiB\n' "$(get cairn_fast)" "$(mib "$(get cairn_fast_size)")"
+printf '  cairn none       %7.2f s  %8s MiB\n' "$(get cairn_none)" "$(mib "$(get cairn_none_size)")"
 printf '  mydumper         %7.2f s  %8s MiB\n' "$(get mydumper)" "$(mib "$(get mydumper_size)")"
 printf '  mydumper -c      %7.2f s  %8s MiB\n' "$(get mydumper_c)" "$(mib "$(get mydumper_c_size)")"
 printf '  mariadb-dump     %7.2f s  %8s MiB\n' "$(get mariadb_dump)" "$(mib "$(get mariadb_dump_size)")"
@@ -112,6 +120,7 @@ printf '  restore chain    %7.2f s  (full + %s increments replayed)\n' "$(get ca
 echo
 echo "  backup: mydumper time / cairn time        = $(ratio "$(get mydumper)" "$(get cairn_backup)")  (target >= 1)"
 echo "  backup: mydumper time / cairn zstd:-3    = $(ratio "$(get mydumper)" "$(get cairn_fast)")"
+echo "  backup: mydumper time / cairn none       = $(ratio "$(get mydumper)" "$(get cairn_none)")  (both uncompressed)"
 echo "  backup: mydumper -c time / cairn time     = $(ratio "$(get mydumper_c)" "$(get cairn_backup)")  (target >= 3)"
 echo "  backup: mariadb-dump time / cairn time    = $(ratio "$(get mariadb_dump)" "$(get cairn_backup)")"
 echo "  size:   mydumper -c size / cairn size     = $(ratio "$(get mydumper_c_size)" "$(get cairn_size)")"
