@@ -23,7 +23,7 @@ int cairn_backup_check(cairn_repo *r, cairn_manifest *m, cairn_error *err)
             for (size_t c = 0; c < obj->nchunks; c++)
                 obj->rows += obj->chunks[c].rows;
         }
-    if (cairn_files_check(r, m, 0, m->jobs, 0, NULL, NULL, NULL, err) != CAIRN_OK)
+    if (cairn_files_check(r, m, 0, m->jobs, NULL, NULL, NULL, err) != CAIRN_OK)
         return err->code;
     cairn_manifest_sum(m);
     return CAIRN_OK;

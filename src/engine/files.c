@@ -127,7 +127,7 @@ typedef struct {
 typedef struct {
     cairn_repo *r;
     cairn_file_ref *refs;
-    int deep, keep_going;
+    int deep;
     check_order *order; /* largest first */
 } check_list;
 
@@ -139,9 +139,13 @@ static int larger_first(const void *a, const void *b)
     return x->ref < y->ref ? -1 : 1;
 }
 
+/* A failure is recorded in its ref and the other files are still checked:
+ * which failure is reported must not depend on which thread got there
+ * first. */
 static int check_run(void *shared, void *state, size_t i, cairn_error *err)
 {
     (void)state;
+    (void)err;
     check_list *c = shared;
     cairn_file_ref *ref = &c->refs[c->order[i].ref];
     if (cairn_file_check(c->r, ref->id, ref->file, c->deep, &ref->err) == CAIRN_OK)
@@ -150,16 +154,13 @@ static int check_run(void *shared, void *state, size_t i, cairn_error *err)
         cairn_error_prefix(&ref->err, "table %s.%s", ref->obj->schema, ref->obj->name);
     else if (ref->what[0])
         cairn_error_prefix(&ref->err, "%s", ref->what);
-    if (c->keep_going)
-        return CAIRN_OK;
-    *err = ref->err;
-    return err->code;
+    return CAIRN_OK;
 }
 
 int cairn_files_check_list(cairn_repo *r, cairn_file_ref *refs, size_t n, int deep, int jobs,
-                           int keep_going, cairn_error *err)
+                           cairn_error *err)
 {
-    check_list c = {.r = r, .refs = refs, .deep = deep, .keep_going = keep_going};
+    check_list c = {.r = r, .refs = refs, .deep = deep};
     c.order = cairn_xcalloc(n + 1, sizeof *c.order);
     for (size_t i = 0; i < n; i++) {
         cairn_error_clear(&refs[i].err);
@@ -197,12 +198,12 @@ static int collect(cairn_file *f, const cairn_object *obj, void *arg)
     return 0;
 }
 
-int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs, int keep_going,
+int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs,
                       cairn_check_failed failed, void *arg, size_t *nfiles, cairn_error *err)
 {
     collect_ctx c = {.id = m->id};
     cairn_manifest_each_file(m, collect, &c);
-    int rc = cairn_files_check_list(r, c.refs, c.n, deep, jobs, keep_going, err);
+    int rc = cairn_files_check_list(r, c.refs, c.n, deep, jobs, err);
     for (size_t i = 0; failed && i < c.n; i++)
         if (c.refs[i].err.code)
             failed(c.refs[i].file, c.refs[i].obj, &c.refs[i].err, arg);

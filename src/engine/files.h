@@ -61,11 +61,12 @@ typedef struct cairn_file_ref {
 } cairn_file_ref;
 
 /* Checks the n files, as cairn_file_check does, on `jobs` threads,
- * largest first; each ref's err says what its check found.  keep_going 0
- * stops taking files after the first failure.  Returns CAIRN_OK when every
- * file holds, else the failure of the first ref that failed, in *err. */
+ * largest first; each ref's err says what its check found.  Every file is
+ * checked, failures or not (an interruption aside), so the failure
+ * returned is always the same: that of the first ref that failed, in
+ * *err.  CAIRN_OK when every file holds. */
 int cairn_files_check_list(cairn_repo *r, cairn_file_ref *refs, size_t n, int deep, int jobs,
-                           int keep_going, cairn_error *err);
+                           cairn_error *err);
 
 /* Called for each file that fails a check (obj: the table it holds, or
  * NULL; e names the table), in manifest order, after every check. */
@@ -74,7 +75,7 @@ typedef void (*cairn_check_failed)(const cairn_file *f, const cairn_object *obj,
 
 /* cairn_files_check_list over every file of manifest m, in manifest
  * order.  failed and nfiles (the files of the manifest) may be NULL. */
-int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs, int keep_going,
+int cairn_files_check(cairn_repo *r, cairn_manifest *m, int deep, int jobs,
                       cairn_check_failed failed, void *arg, size_t *nfiles, cairn_error *err);
 
 #endif

@@ -75,7 +75,7 @@ static int verify_all(restore_ctx *c, cairn_error *err)
                 snprintf(add_ref(&refs, &n, inc->id, &inc->dbs[k].log)->what, sizeof refs->what,
                          "increment %s, database %s", inc->id, inc->dbs[k].name);
     }
-    int rc = cairn_files_check_list(c->repo, refs, n, 0, c->o->jobs, 0, err);
+    int rc = cairn_files_check_list(c->repo, refs, n, 0, c->o->jobs, err);
     free(refs);
     return rc;
 }

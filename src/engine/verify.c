@@ -19,7 +19,7 @@ static json_t *verify_backup(cairn_repo *r, cairn_manifest *m, int jobs, cairn_e
     json_t *failures = json_array();
     size_t files = 0;
     cairn_error e = {0};
-    int rc = cairn_files_check(r, m, 1, jobs, 1, add_failure, failures, &files, &e);
+    int rc = cairn_files_check(r, m, 1, jobs, add_failure, failures, &files, &e);
     if (rc != CAIRN_OK && !first->code) {
         *first = e;
         cairn_error_prefix(first, "backup %s", m->id);
