@@ -45,39 +45,75 @@ int my_list_databases(MYSQL *my, const char *only, char ***names, size_t *n, cai
     return CAIRN_OK;
 }
 
-/* MIN and MAX of the split key, under the snapshot.  A key whose values do
- * not fit a signed 64-bit integer is not split on. */
-static int key_range(MYSQL *my, cairn_object *o, cairn_error *err)
+/* Sets the split key's range from MIN and MAX as text; a key whose values
+ * do not fit a signed 64-bit integer, or an empty table, is not split on. */
+static void set_key_range(cairn_object *o, const char *min, const char *max)
 {
-    char *db = my_ident(o->schema), *t = my_ident(o->name), *k = my_ident(o->split_key);
-    char *sql = cairn_xasprintf("SELECT CAST(MIN(%s) AS CHAR), CAST(MAX(%s) AS CHAR) FROM %s.%s", k,
-                                k, db, t);
-    free(db);
-    free(t);
-    free(k);
-    MYSQL_RES *res = NULL;
-    int rc = my_query(my, sql, &res, err);
-    free(sql);
-    if (rc != CAIRN_OK)
-        return rc;
-    MYSQL_ROW row = mysql_fetch_row(res);
     char *end1 = NULL, *end2 = NULL;
-    if (row && row[0] && row[1]) {
+    if (min && max) {
         errno = 0;
-        long long lo = strtoll(row[0], &end1, 10);
-        long long hi = strtoll(row[1], &end2, 10);
+        long long lo = strtoll(min, &end1, 10);
+        long long hi = strtoll(max, &end2, 10);
         if (!errno && !*end1 && !*end2) {
             o->key_min = lo;
             o->key_max = hi;
-        } else {
-            free(o->split_key);
-            o->split_key = NULL;
+            return;
         }
-    } else {
-        free(o->split_key); /* empty table */
-        o->split_key = NULL;
     }
-    mysql_free_result(res);
+    free(o->split_key);
+    o->split_key = NULL;
+}
+
+/* Key ranges are read this many tables to a query (UNION ALL): one round
+ * trip per table cost 0.27 s for 2,000 tables, under the barrier. */
+#define RANGES_PER_QUERY 50
+
+/* MIN and MAX of the split key of every table that has one, under the
+ * snapshot. */
+static int key_ranges(MYSQL *my, cairn_unit *u, cairn_error *err)
+{
+    size_t i = 0;
+    while (i < u->nobjects) {
+        size_t batch[RANGES_PER_QUERY], n = 0;
+        char *sql = cairn_xstrdup("");
+        for (; i < u->nobjects && n < RANGES_PER_QUERY; i++) {
+            cairn_object *o = &u->objects[i];
+            if (!o->split_key)
+                continue;
+            char *db = my_ident(o->schema), *t = my_ident(o->name), *k = my_ident(o->split_key);
+            char *next = cairn_xasprintf("%s%sSELECT %zu, CAST(MIN(%s) AS CHAR), "
+                                         "CAST(MAX(%s) AS CHAR) FROM %s.%s",
+                                         sql, n ? " UNION ALL " : "", n, k, k, db, t);
+            free(db);
+            free(t);
+            free(k);
+            free(sql);
+            sql = next;
+            batch[n++] = i;
+        }
+        if (n == 0) {
+            free(sql);
+            break;
+        }
+        MYSQL_RES *res = NULL;
+        int rc = my_query(my, sql, &res, err);
+        free(sql);
+        if (rc != CAIRN_OK)
+            return rc;
+        int seen[RANGES_PER_QUERY] = {0};
+        MYSQL_ROW row;
+        while ((row = mysql_fetch_row(res))) {
+            size_t at = strtoul(row[0], NULL, 10);
+            if (at < n && !seen[at]) {
+                seen[at] = 1;
+                set_key_range(&u->objects[batch[at]], row[1], row[2]);
+            }
+        }
+        mysql_free_result(res);
+        for (size_t k = 0; k < n; k++)
+            if (!seen[k]) /* cannot happen: an aggregate gives one row */
+                set_key_range(&u->objects[batch[k]], NULL, NULL);
+    }
     return CAIRN_OK;
 }
 
@@ -177,10 +213,7 @@ static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
         o->columns[o->ncolumns++] = cairn_xstrdup(row[1]);
     }
     mysql_free_result(res);
-    for (size_t i = 0; i < u->nobjects; i++)
-        if (u->objects[i].split_key && key_range(my, &u->objects[i], err) != CAIRN_OK)
-            return err->code;
-    return CAIRN_OK;
+    return key_ranges(my, u, err);
 }
 
 static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
