@@ -100,19 +100,13 @@ static int key_ranges(MYSQL *my, cairn_unit *u, cairn_error *err)
         free(sql);
         if (rc != CAIRN_OK)
             return rc;
-        int seen[RANGES_PER_QUERY] = {0};
-        MYSQL_ROW row;
+        MYSQL_ROW row; /* one per table: MIN and MAX are aggregates */
         while ((row = mysql_fetch_row(res))) {
             size_t at = strtoul(row[0], NULL, 10);
-            if (at < n && !seen[at]) {
-                seen[at] = 1;
+            if (at < n)
                 set_key_range(&u->objects[batch[at]], row[1], row[2]);
-            }
         }
         mysql_free_result(res);
-        for (size_t k = 0; k < n; k++)
-            if (!seen[k]) /* cannot happen: an aggregate gives one row */
-                set_key_range(&u->objects[batch[k]], NULL, NULL);
     }
     return CAIRN_OK;
 }

@@ -128,7 +128,7 @@ int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *
             unsigned long *lengths = mysql_fetch_lengths(res);
             for (unsigned i = 0; i < nf; i++) {
                 my_escape_field(&buf, &len, &cap, row[i], lengths[i]);
-                buf[len++] = i + 1 < nf ? '\t' : '\n'; /* put_field leaves room for it */
+                buf[len++] = i + 1 < nf ? '\t' : '\n'; /* my_escape_field leaves room for it */
             }
             (*rows)++;
         }

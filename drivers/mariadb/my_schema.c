@@ -55,19 +55,10 @@ static int show_create(MYSQL *my, const char *what, const char *db, const char *
 /* Names of a kind of object in db, from an information_schema query. */
 static int names(MYSQL *my, const char *sql_fmt, const char *db, json_t **out, cairn_error *err)
 {
-    /* each "%s" of the query is where the database literal goes */
+    /* the query holds one "%s" where the database literal goes */
     char *lit = my_literal(my, db);
-    char *sql = cairn_xstrdup("");
-    const char *from = sql_fmt, *at;
-    while ((at = strstr(from, "%s"))) {
-        char *next = cairn_xasprintf("%s%.*s%s", sql, (int)(at - from), from, lit);
-        free(sql);
-        sql = next;
-        from = at + 2;
-    }
-    char *whole = cairn_xasprintf("%s%s", sql, from);
-    free(sql);
-    sql = whole;
+    const char *at = strstr(sql_fmt, "%s");
+    char *sql = cairn_xasprintf("%.*s%s%s", (int)(at - sql_fmt), sql_fmt, lit, at + 2);
     free(lit);
     MYSQL_RES *res = NULL;
     int rc = my_query(my, sql, &res, err);
@@ -127,12 +118,12 @@ static const kind kinds[] = {
      "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES "
      "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
      "ROUTINE", want_routine},
-    /* a trigger is in its table's database; EVENT_OBJECT_SCHEMA is what lets
-     * the server read one database's tables rather than every database's
-     * (9 ms a query with 2,000 tables on the server, against under 1 ms) */
+    /* a trigger is always in its table's database; filtering on the table's
+     * (EVENT_OBJECT_SCHEMA) lets the server read one database's tables rather
+     * than every database's (9 ms a query with 2,000 tables, against 1 ms) */
     {"triggers",
      "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s "
-     "AND TRIGGER_SCHEMA = %s ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
+     "ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
      "TRIGGER", want_trigger},
     {"events",
      "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s "
