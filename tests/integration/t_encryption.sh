@@ -76,7 +76,7 @@ test_encrypted_files_tampered_are_refused() {
     run_cairn backup --source "$(uri en_src)" --repo "$WORK/repo" --encrypt --chunk-size 64k --json
     assert_eq 0 "$RC" "encrypted backup ($ERR)"
     local id; id=$(json_get "$OUT" .id)
-    local f; f=$(find "$WORK/repo/backups/$id/data" -type f | sort | head -1)
+    local f; f=$(find "$WORK/repo/backups/$id/data" -type f | sort | sed -n 1p)
     cp "$f" "$WORK/saved"
     flip_byte "$f" 100
     run_cairn verify --repo "$WORK/repo"

@@ -25,7 +25,7 @@ test_uncompressed_single_job_round_trip() {
     run_cairn backup --source "$(uri plain)" --repo "$WORK/repo" --jobs 1 --compress none
     assert_eq 0 "$RC" "backup ($ERR)"
     local f
-    f=$(find "$WORK/repo/backups" -name '*.zst' | head -n 1)
+    f=$(find "$WORK/repo/backups" -name '*.zst' | sed -n 1p)
     assert_eq "" "$f" "no compressed files with --compress none"
     # payload files are named by number, never by identifier
     assert_eq "" "$(find "$WORK/repo" -name '*big*' -o -name '*Foo*')" "file names free of identifiers"

@@ -90,7 +90,7 @@ test_copy_to_a_second_repository() {
     assert_same_database sec_src sec_dst
 
     # a file gone bad in the source is not copied
-    local f; f=$(find "$WORK/repo/backups/$full2/data" -type f | head -1)
+    local f; f=$(find "$WORK/repo/backups/$full2/data" -type f | sed -n 1p)
     flip_byte "$f" 40
     run_cairn copy --from "$WORK/repo" --to "$WORK/third" --backup "$full2"
     assert_eq 4 "$RC" "a bad file stops the copy ($ERR)"
