@@ -210,6 +210,27 @@ static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
     return key_ranges(my, u, err);
 }
 
+int my_read_sequence_values(MYSQL *my, cairn_unit *u, cairn_error *err)
+{
+    for (size_t i = 0; i < u->nsequences; i++) {
+        cairn_sequence *s = &u->sequences[i];
+        char *db = my_ident(s->schema), *t = my_ident(s->name);
+        char *q = cairn_xasprintf("SELECT CAST(next_not_cached_value AS CHAR) FROM %s.%s", db, t);
+        free(db);
+        free(t);
+        MYSQL_RES *v = NULL;
+        int rc = my_query(my, q, &v, err);
+        free(q);
+        if (rc != CAIRN_OK)
+            return cairn_error_prefix(err, "sequence %s.%s", s->schema, s->name);
+        MYSQL_ROW vr = mysql_fetch_row(v);
+        s->last_value = vr && vr[0] ? strtoll(vr[0], NULL, 10) : 0;
+        s->is_called = 0; /* SETVAL(seq, next_not_cached_value, 0) */
+        mysql_free_result(v);
+    }
+    return CAIRN_OK;
+}
+
 static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
 {
     char *lit = my_literal(my, u->name);
@@ -229,24 +250,9 @@ static int list_sequences(MYSQL *my, cairn_unit *u, cairn_error *err)
         cairn_sequence *s = &u->sequences[u->nsequences++];
         s->schema = cairn_xstrdup(u->name);
         s->name = cairn_xstrdup(row[0]);
-        char *db = my_ident(u->name), *t = my_ident(row[0]);
-        char *q = cairn_xasprintf("SELECT CAST(next_not_cached_value AS CHAR) FROM %s.%s", db, t);
-        free(db);
-        free(t);
-        MYSQL_RES *v = NULL;
-        rc = my_query(my, q, &v, err);
-        free(q);
-        if (rc != CAIRN_OK) {
-            mysql_free_result(res);
-            return cairn_error_prefix(err, "sequence %s.%s", u->name, s->name);
-        }
-        MYSQL_ROW vr = mysql_fetch_row(v);
-        s->last_value = vr && vr[0] ? strtoll(vr[0], NULL, 10) : 0;
-        s->is_called = 0; /* SETVAL(seq, next_not_cached_value, 0) */
-        mysql_free_result(v);
     }
     mysql_free_result(res);
-    return CAIRN_OK;
+    return my_read_sequence_values(my, u, err);
 }
 
 /* A database the role may not read (it sees its name, not its tables)

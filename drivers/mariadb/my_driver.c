@@ -21,6 +21,7 @@ const cairn_driver cairn_mariadb_driver = {
     .connect = my_drv_connect,
     .close = my_drv_close,
     .snapshot_open = my_snapshot_open,
+    .snapshot_freeze = my_snapshot_freeze,
     .snapshot_release = my_snapshot_release,
     .snapshot_close = my_snapshot_close,
     .snapshot_join = my_snapshot_join,

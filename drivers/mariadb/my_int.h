@@ -35,14 +35,17 @@ int my_drv_connect(const char *uri, cairn_conn **out, cairn_error *err);
 void my_drv_close(cairn_conn *conn);
 int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                      cairn_error *err);
+int my_snapshot_freeze(cairn_snapshot *snap, cairn_unit *units, size_t nunits, cairn_error *err);
 void my_snapshot_release(cairn_snapshot *snap);
 void my_snapshot_close(cairn_snapshot *snap);
 int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                      cairn_error *err);
+/* Reads the current value of every sequence of u (listed already). */
+int my_read_sequence_values(MYSQL *my, cairn_unit *u, cairn_error *err);
 int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
                   cairn_unit **units, size_t *count, cairn_error *err);
 int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
-                   size_t nunits, cairn_sink *sink, cairn_error *err);
+                   size_t nunits, int jobs, cairn_sink *sink, cairn_error *err);
 int my_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int my_log_distance(const char *uri, const char *from, char *current, size_t cap, uint64_t *bytes,

@@ -8,6 +8,9 @@
  * tables, sequences) before the data, "post-data" (views in dependency
  * order, routines, triggers, events) after it. */
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,40 +159,118 @@ static int dump_database(MYSQL *my, const char *db, json_t *out, cairn_error *er
     return CAIRN_OK;
 }
 
-int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
-                   size_t nunits, cairn_sink *sink, cairn_error *err)
+/* Databases are read on up to `jobs` connections at once, each taking the
+ * next database not yet taken; the archive lists them in the units'
+ * order whatever thread read them. */
+typedef struct {
+    const char *uri;
+    const cairn_unit *units;
+    size_t nunits;
+    json_t **out;        /* per unit: its object, NULL for a failed unit */
+    _Atomic size_t next; /* the next unit to take */
+    pthread_mutex_t lock;
+    size_t failed_at; /* the first unit (in order) whose read failed; SIZE_MAX: none */
+    cairn_error err;  /* its error */
+} schema_run;
+
+/* utf8 results for the archive (it is JSON), a plain sql_mode so SHOW
+ * CREATE quotes with backticks */
+static int schema_connect(const char *uri, MYSQL **my, cairn_error *err)
 {
-    MYSQL *my = NULL;
-    if (my_connect(uri, &my, err) != CAIRN_OK)
+    if (my_connect(uri, my, err) != CAIRN_OK)
         return err->code;
-    /* utf8 results for the archive (it is JSON), a plain sql_mode so SHOW
-     * CREATE quotes with backticks */
-    int rc = my_exec(my,
-                     "SET SESSION character_set_results = utf8mb4, sql_mode = '', "
-                     "sql_quote_show_create = 1",
-                     err);
-    json_t *dbs = json_array();
-    for (size_t i = 0; rc == CAIRN_OK && i < nunits; i++) {
-        if (cairn_unit_failed(&units[i]))
+    if (my_exec(*my,
+                "SET SESSION character_set_results = utf8mb4, sql_mode = '', "
+                "sql_quote_show_create = 1",
+                err) != CAIRN_OK) {
+        mysql_close(*my);
+        *my = NULL;
+        return err->code;
+    }
+    return CAIRN_OK;
+}
+
+static void schema_fail(schema_run *r, size_t at, const cairn_error *err)
+{
+    pthread_mutex_lock(&r->lock);
+    if (at < r->failed_at) {
+        r->failed_at = at;
+        r->err = *err;
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *schema_reader(void *arg)
+{
+    schema_run *r = arg;
+    MYSQL *my = NULL;
+    cairn_error err = {0};
+    if (schema_connect(r->uri, &my, &err) != CAIRN_OK) {
+        schema_fail(r, 0, &err);
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->nunits)
+            break;
+        pthread_mutex_lock(&r->lock);
+        int stop = r->failed_at < r->nunits;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        if (cairn_unit_failed(&r->units[i]))
             continue;
         json_t *d = json_object();
-        json_array_append_new(dbs, d);
-        rc = dump_database(my, units[i].name, d, err);
+        if (dump_database(my, r->units[i].name, d, &err) != CAIRN_OK) {
+            json_decref(d);
+            schema_fail(r, i, &err);
+            break;
+        }
+        r->out[i] = d;
     }
     mysql_close(my);
-    if (rc == CAIRN_OK) {
-        json_t *doc = json_pack("{s:i, s:s, s:o}", "format", 1, "server",
-                                snap->source.server_version, "databases", dbs);
-        char *text = json_dumps(doc, JSON_INDENT(1));
-        json_decref(doc);
-        if (cairn_sink_write(sink, text, strlen(text)) != 0) {
-            *err = *cairn_sink_error(sink);
-            rc = err->code ? err->code : CAIRN_ERR;
-        }
-        free(text);
-    } else {
+    return NULL;
+}
+
+int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
+                   size_t nunits, int jobs, cairn_sink *sink, cairn_error *err)
+{
+    schema_run r = {.uri = uri, .units = units, .nunits = nunits, .failed_at = SIZE_MAX};
+    r.out = cairn_xcalloc(nunits + 1, sizeof *r.out);
+    pthread_mutex_init(&r.lock, NULL);
+    atomic_init(&r.next, 0);
+    size_t nthreads = jobs > 1 ? (size_t)jobs : 1;
+    if (nthreads > nunits)
+        nthreads = nunits > 0 ? nunits : 1;
+    pthread_t *threads = cairn_xcalloc(nthreads, sizeof *threads);
+    size_t started = 0;
+    for (; started + 1 < nthreads; started++)
+        if (pthread_create(&threads[started], NULL, schema_reader, &r) != 0)
+            break;
+    schema_reader(&r); /* this thread reads too */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    free(threads);
+    pthread_mutex_destroy(&r.lock);
+    int rc = CAIRN_OK;
+    json_t *dbs = json_array();
+    for (size_t i = 0; i < nunits; i++)
+        if (r.out[i])
+            json_array_append_new(dbs, r.out[i]);
+    free(r.out);
+    if (r.failed_at != SIZE_MAX) {
+        *err = r.err;
         json_decref(dbs);
-        cairn_error_prefix(err, "dumping the schema");
+        return cairn_error_prefix(err, "dumping the schema");
     }
+    json_t *doc = json_pack("{s:i, s:s, s:o}", "format", 1, "server", snap->source.server_version,
+                            "databases", dbs);
+    char *text = json_dumps(doc, JSON_INDENT(1));
+    json_decref(doc);
+    if (cairn_sink_write(sink, text, strlen(text)) != 0) {
+        *err = *cairn_sink_error(sink);
+        rc = err->code ? err->code : CAIRN_ERR;
+    }
+    free(text);
     return rc;
 }

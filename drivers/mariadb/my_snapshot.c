@@ -141,6 +141,34 @@ static void wait_for_checkpoint(MYSQL *my)
     }
 }
 
+/* The instant: nothing commits from BLOCK_COMMIT on, so the binlog
+ * position and GTID read now are the backup's, and what a worker must see
+ * (identity). */
+static int take_instant(MYSQL *my, cairn_snapshot *snap, cairn_error *err)
+{
+    if (my_exec(my, "BACKUP STAGE BLOCK_COMMIT", err) != CAIRN_OK)
+        return cairn_error_prefix(err, "taking the backup barrier");
+    MYSQL_RES *res = NULL;
+    if (my_query(my, "SHOW MASTER STATUS", &res, err) != CAIRN_OK)
+        return err->code;
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row && row[0] && row[1]) {
+        snprintf(snap->position, sizeof snap->position, "%s:%s", row[0], row[1]);
+        cairn_strlcpy(snap->mode, "binlog", sizeof snap->mode);
+        cairn_strlcpy(snap->identity, snap->position, sizeof snap->identity);
+    } else {
+        cairn_strlcpy(snap->mode, "nobinlog", sizeof snap->mode);
+        cairn_strlcpy(snap->identity, "nobinlog", sizeof snap->identity);
+    }
+    mysql_free_result(res);
+    if (my_query(my, "SELECT @@GLOBAL.gtid_binlog_pos", &res, err) != CAIRN_OK)
+        return err->code;
+    row = mysql_fetch_row(res);
+    cairn_strlcpy(snap->gtid, row && row[0] ? row[0] : "", sizeof snap->gtid);
+    mysql_free_result(res);
+    return CAIRN_OK;
+}
+
 int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_snapshot *snap,
                      cairn_error *err)
 {
@@ -179,31 +207,37 @@ int my_snapshot_open(const char *uri, const cairn_snapshot_opts *opts, cairn_sna
         return cairn_error_prefix(err, "taking the backup barrier");
     }
     ms->in_stage = 1;
-    if (my_exec(my, "BACKUP STAGE BLOCK_DDL", err) != CAIRN_OK ||
-        my_exec(my, "BACKUP STAGE BLOCK_COMMIT", err) != CAIRN_OK) {
+    if (my_exec(my, "BACKUP STAGE BLOCK_DDL", err) != CAIRN_OK) {
         my_snapshot_close(snap);
         return cairn_error_prefix(err, "taking the backup barrier");
     }
-    MYSQL_RES *res = NULL;
-    if (my_query(my, "SHOW MASTER STATUS", &res, err) != CAIRN_OK) {
+    if (opts->two_step) {
+        snap->pending = 1; /* the instant is taken by my_snapshot_freeze */
+        cairn_strlcpy(snap->mode, "pending", sizeof snap->mode);
+        return CAIRN_OK;
+    }
+    if (take_instant(ms->leader, snap, err) != CAIRN_OK) {
         my_snapshot_close(snap);
         return err->code;
     }
-    MYSQL_ROW row = mysql_fetch_row(res);
-    if (row && row[0] && row[1]) {
-        snprintf(snap->position, sizeof snap->position, "%s:%s", row[0], row[1]);
-        cairn_strlcpy(snap->mode, "binlog", sizeof snap->mode);
-    } else {
-        cairn_strlcpy(snap->mode, "nobinlog", sizeof snap->mode);
-    }
-    mysql_free_result(res);
-    if (my_query(my, "SELECT @@GLOBAL.gtid_binlog_pos", &res, err) != CAIRN_OK) {
-        my_snapshot_close(snap);
+    return CAIRN_OK;
+}
+
+int my_snapshot_freeze(cairn_snapshot *snap, cairn_unit *units, size_t nunits, cairn_error *err)
+{
+    my_snap *ms = snap->priv;
+    if (!ms || !snap->pending)
+        return cairn_error_set(err, CAIRN_ERR, "no pending snapshot to freeze");
+    if (take_instant(ms->leader, snap, err) != CAIRN_OK)
         return err->code;
+    snap->pending = 0;
+    for (size_t i = 0; i < nunits; i++) {
+        cairn_unit *u = &units[i];
+        free(u->position);
+        u->position = cairn_xstrdup(snap->position);
+        if (!cairn_unit_failed(u) && my_read_sequence_values(ms->leader, u, err) != CAIRN_OK)
+            return cairn_error_prefix(err, "database %s", u->name);
     }
-    row = mysql_fetch_row(res);
-    cairn_strlcpy(snap->gtid, row && row[0] ? row[0] : "", sizeof snap->gtid);
-    mysql_free_result(res);
     return CAIRN_OK;
 }
 

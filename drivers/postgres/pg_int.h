@@ -53,7 +53,7 @@ int pg_slot_status(const char *uri, const char *slot, uint64_t *retained_bytes, 
 int pg_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,
                   cairn_unit **units, size_t *count, cairn_error *err);
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
-                   size_t nunits, cairn_sink *sink, cairn_error *err);
+                   size_t nunits, int jobs, cairn_sink *sink, cairn_error *err);
 int pg_dump_chunk(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                   cairn_sink *sink, uint64_t *rows, cairn_error *err);
 int pg_log_distance(const char *uri, const char *from, char *current, size_t cap, uint64_t *bytes,

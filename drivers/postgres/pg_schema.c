@@ -71,10 +71,12 @@ char *pg_exact_pattern(const char *option, const char *name)
 }
 
 /* The whole database but the failed tenants; or, when the units hold no
- * database unit (a resume), only the tenant schemas given. */
+ * database unit (a resume), only the tenant schemas given.  One pg_dump:
+ * a schema-only dump cannot be split (jobs is not used). */
 int pg_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
-                   size_t nunits, cairn_sink *sink, cairn_error *err)
+                   size_t nunits, int jobs, cairn_sink *sink, cairn_error *err)
 {
+    (void)jobs;
     int whole = 0;
     for (size_t i = 0; i < nunits; i++)
         whole |= units[i].kind && strcmp(units[i].kind, "database") == 0;

@@ -37,6 +37,8 @@ typedef struct cairn_snapshot {
     char token[128];    /* what workers import (PostgreSQL snapshot name) */
     char identity[256]; /* what the leader sees (pg_current_snapshot(), binlog file:pos) */
     char gtid[256];     /* MariaDB: @@gtid_binlog_pos at the snapshot; "" elsewhere */
+    int pending;        /* two-step barrier: the instant is not taken yet (snapshot_freeze);
+                           position, identity and gtid are empty until it is */
     cairn_identity source;
     void *priv; /* driver state (the connection holding the snapshot) */
 } cairn_snapshot;
@@ -46,6 +48,8 @@ typedef struct cairn_snapshot_opts {
     const char *slot_name; /* PostgreSQL: the replication slot to create */
     int long_query_guard;  /* MariaDB: seconds a running query may have run before
                               the barrier; longer ones are waited for, then refused */
+    int two_step;          /* the driver may take only the barrier's first step (see
+                              snapshot_freeze) and leave the snapshot pending */
 } cairn_snapshot_opts;
 
 typedef struct cairn_restore_flags {
@@ -147,14 +151,25 @@ typedef struct cairn_driver {
     int (*list_units)(cairn_conn *conn, const cairn_snapshot *snap,
                       const cairn_tenant_filter *tenants, cairn_unit **units, size_t *count,
                       cairn_error *err);
+    /* Optional (two-step barrier): snapshot_open, asked for two_step, took
+     * only the first step (MariaDB: BLOCK_DDL, which freezes the schema
+     * while commits go on) and left the snapshot pending.  The engine lists
+     * the units and dumps the schema, then calls this to take the instant
+     * (MariaDB: BLOCK_COMMIT, then the binlog position): it fills the
+     * snapshot's position, identity and gtid, writes the position to every
+     * unit and reads their sequence values again, at the instant.  Workers
+     * join after it. */
+    int (*snapshot_freeze)(cairn_snapshot *snap, cairn_unit *units, size_t nunits,
+                           cairn_error *err);
     /* Optional: end the barrier the snapshot holds (MariaDB's BACKUP STAGE),
      * called once every worker has joined, the schema is dumped and the
      * non-transactional tables are read.  snapshot_close also ends it. */
     void (*snapshot_release)(cairn_snapshot *snap);
     /* Schema archive of the units, written to sink; units that failed
-     * (status "failed") are left out. */
+     * (status "failed") are left out.  It may read on up to `jobs`
+     * connections at once (at least 1). */
     int (*dump_schema)(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
-                       size_t nunits, cairn_sink *sink, cairn_error *err);
+                       size_t nunits, int jobs, cairn_sink *sink, cairn_error *err);
     /* Data of one chunk, written to sink; *rows set to the rows written. */
     int (*dump_chunk)(cairn_conn *conn, const cairn_object *obj, const cairn_chunk *chunk,
                       cairn_sink *sink, uint64_t *rows, cairn_error *err);

@@ -157,6 +157,8 @@ static json_t *summary_json(const cairn_manifest *m)
                             m->last_commit_at ? json_string(m->last_commit_at) : json_null());
     }
     json_object_set_new(j, "barrier_seconds", json_real(m->barrier_seconds));
+    if (m->ddl_block_seconds > 0)
+        json_object_set_new(j, "ddl_block_seconds", json_real(m->ddl_block_seconds));
     json_t *failed = json_array();
     for (size_t u = 0; u < m->nunits; u++)
         if (cairn_unit_failed(&m->units[u]))

@@ -37,6 +37,8 @@ static void print_text(const cairn_manifest *m)
         printf("gtid         %s\n", m->gtid);
     if (m->barrier_seconds > 0)
         printf("barrier      held %.3f s\n", m->barrier_seconds);
+    if (m->ddl_block_seconds > 0)
+        printf("ddl block    held %.3f s\n", m->ddl_block_seconds);
     printf("position     %s%s%s\n", m->end_position ? m->end_position : "-",
            m->end_at ? " at " : "", m->end_at ? m->end_at : "");
     if (strcmp(m->type, "incr") == 0) {

@@ -3,8 +3,11 @@
  * DESIGN: the leader takes the snapshot (driver snapshot_open) and holds
  * it.  A leader connection joins it to list the units, their objects and
  * sequences.  The parallel phase (backup_dump.c) dumps the schema and the
- * chunks; a unit that fails there, or could not be read at all, fails
- * alone and the backup is partial.  After the pool, the leader releases
+ * chunks.  With a two-step barrier (MariaDB) the snapshot is opened with
+ * only DDL blocked; the units are listed and the schema dumped while
+ * commits go on, and only then is the instant taken (snapshot_freeze) and
+ * joined by the workers, so commits wait only while they start; a unit that fails there, or could
+ * not be read at all, fails alone and the backup is partial.  After the pool, the leader releases
  * the snapshot and the sequential phase checks every worker's snapshot
  * and re-reads every file.  Only then is the manifest written: the moment
  * the backup exists.  After a complete backup, replication slots of older
@@ -23,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "engine/backup_dump.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/text.h"
 #include "util/uri.h"
@@ -33,7 +37,8 @@ typedef struct {
     cairn_repo *repo;
     cairn_snapshot *snap;
     cairn_manifest *m;
-    double barrier_start;
+    double barrier_start; /* when the instant was taken (the commit barrier) */
+    double ddl_start;     /* two-step barrier: when its first step was; 0: one step */
 } backup_ctx;
 
 cairn_manifest *cairn_backup_new_manifest(const cairn_backup_opts *o, const cairn_driver *drv,
@@ -179,13 +184,10 @@ static int record_pending(backup_ctx *c, const char *slot, cairn_error *err)
     return rc;
 }
 
-static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
+/* The manifest's record of the instant, once it is taken. */
+static void record_instant(backup_ctx *c)
 {
-    cairn_snapshot_opts so = {.slot_name = slot, .long_query_guard = c->o->long_query_guard};
-    if (c->drv->snapshot_open(c->o->source_uri, &so, c->snap, err) != CAIRN_OK)
-        return err->code;
     cairn_manifest *m = c->m;
-    m->source = c->snap->source;
     m->snapshot_mode = cairn_xstrdup(c->snap->mode);
     m->slot = c->snap->slot[0] ? cairn_xstrdup(c->snap->slot) : NULL;
     m->start_position = cairn_xstrdup(c->snap->position);
@@ -201,11 +203,39 @@ static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
     else if (strcmp(c->snap->mode, "nobinlog") == 0)
         cairn_manifest_add_warning(m, "the binary log is off: this backup cannot start a chain "
                                       "of increments");
+}
+
+/* A driver with a two-step barrier (snapshot_freeze) takes only its first
+ * step here: the schema is frozen but commits go on until the instant. */
+static int take_snapshot(backup_ctx *c, const char *slot, cairn_error *err)
+{
+    cairn_snapshot_opts so = {.slot_name = slot,
+                              .long_query_guard = c->o->long_query_guard,
+                              .two_step = c->drv->snapshot_freeze != NULL};
+    double t = cairn_now();
+    if (c->drv->snapshot_open(c->o->source_uri, &so, c->snap, err) != CAIRN_OK)
+        return err->code;
+    c->m->source = c->snap->source;
+    if (c->snap->pending)
+        c->ddl_start = t;
+    else
+        record_instant(c);
     return CAIRN_OK;
 }
 
-/* The leader joins the snapshot, lists the units and plans their chunks.
- * Objects are numbered across units: the numbers name the files. */
+/* The second step of a two-step barrier, once the units are listed and
+ * the schema is dumped: the instant, which the workers then join. */
+static int freeze(backup_ctx *c, cairn_error *err)
+{
+    cairn_manifest *m = c->m;
+    if (c->drv->snapshot_freeze(c->snap, m->units, m->nunits, err) != CAIRN_OK)
+        return err->code;
+    record_instant(c);
+    free(m->snapshot_identity);
+    m->snapshot_identity = cairn_xstrdup(c->snap->identity);
+    return CAIRN_OK;
+}
+
 /* The leader joins the snapshot and lists the units; a unit it may not
  * read has failed already, and the schema dump leaves it out. */
 static int list_units(backup_ctx *c, cairn_error *err)
@@ -251,6 +281,19 @@ static int dump(backup_ctx *c, int jobs, cairn_rate *rate, cairn_error *err)
                         .schema = &m->schema,
                         .barrier_start = c->barrier_start,
                         .rate = c->o->max_rate ? rate : NULL};
+    if (c->snap->pending) {
+        /* two-step barrier: the schema is read before the instant, while
+         * only DDL is blocked; the workers dump the data after it */
+        if (cairn_backup_dump_schema(&j, jobs, err) != CAIRN_OK)
+            return err->code;
+        if (cairn_fault("instant-delay")) /* tests: a long schema phase */
+            sleep(3);
+        if (freeze(c, err) != CAIRN_OK)
+            return err->code;
+        j.schema_path = NULL;
+        j.barrier_start = c->barrier_start;
+        j.ddl_start = c->ddl_start;
+    }
     cairn_error first = {0};
     j.first_failure = &first;
     size_t failed = 0;

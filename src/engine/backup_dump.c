@@ -67,8 +67,15 @@ static void maybe_release(backup_ctx *c)
         return;
     c->drv->snapshot_release(c->snap);
     c->released = 1;
-    c->m->barrier_seconds = cairn_now() - c->barrier_start;
-    cairn_info("barrier held for %.3f s", c->m->barrier_seconds);
+    double now = cairn_now();
+    c->m->barrier_seconds = now - c->barrier_start;
+    if (c->job->ddl_start > 0) {
+        c->m->ddl_block_seconds = now - c->job->ddl_start;
+        cairn_info("commit barrier held for %.3f s; DDL blocked for %.3f s", c->m->barrier_seconds,
+                   c->m->ddl_block_seconds);
+    } else {
+        cairn_info("barrier held for %.3f s", c->m->barrier_seconds);
+    }
 }
 
 /* Connects and joins the snapshot; the worker must see exactly what the
@@ -259,22 +266,30 @@ typedef struct {
     cairn_error err;
 } schema_job;
 
+static const char *job_uri(const cairn_dump_job *j)
+{
+    return j->uri ? j->uri : j->o->source_uri;
+}
+
+int cairn_backup_dump_schema(const cairn_dump_job *j, int jobs, cairn_error *err)
+{
+    cairn_writer wr;
+    if (cairn_writer_open(&wr, j->repo, j->m->id, j->schema_path, j->o->zstd_level, err) !=
+        CAIRN_OK)
+        return err->code;
+    if (j->drv->dump_schema(job_uri(j), j->snap, j->schema_units, j->nschema_units, jobs, wr.top,
+                            err) != CAIRN_OK) {
+        cairn_writer_abort(&wr);
+        return err->code;
+    }
+    return cairn_writer_close(&wr, j->schema, err);
+}
+
 static void *schema_main(void *arg)
 {
     schema_job *j = arg;
     backup_ctx *c = j->c;
-    cairn_writer wr;
-    j->rc =
-        cairn_writer_open(&wr, c->repo, c->m->id, c->job->schema_path, c->o->zstd_level, &j->err);
-    if (j->rc != CAIRN_OK)
-        return NULL;
-    j->rc = c->drv->dump_schema(c->uri, c->snap, c->job->schema_units, c->job->nschema_units,
-                                wr.top, &j->err);
-    if (j->rc != CAIRN_OK) {
-        cairn_writer_abort(&wr);
-        return NULL;
-    }
-    j->rc = cairn_writer_close(&wr, c->job->schema, &j->err);
+    j->rc = cairn_backup_dump_schema(c->job, 1, &j->err); /* beside the workers: one connection */
     if (j->rc == CAIRN_OK) {
         pthread_mutex_lock(&c->lock);
         c->schema_done = 1;
@@ -419,7 +434,7 @@ int cairn_backup_dump(const cairn_dump_job *j, size_t *failed, cairn_error *err)
                     .m = j->m,
                     .rate = j->rate,
                     .job = j,
-                    .uri = j->uri ? j->uri : j->o->source_uri,
+                    .uri = job_uri(j),
                     .barrier_start = j->barrier_start};
     pthread_mutex_init(&c.lock, NULL);
     plan_units(&c, j->first_number);

@@ -156,6 +156,8 @@ json_t *cairn_manifest_to_json(const cairn_manifest *m)
     }
     if (m->barrier_seconds > 0)
         json_object_set_new(root, "barrier_seconds", json_real(m->barrier_seconds));
+    if (m->ddl_block_seconds > 0)
+        json_object_set_new(root, "ddl_block_seconds", json_real(m->ddl_block_seconds));
     json_t *workers = json_array();
     for (size_t i = 0; i < m->nworker_snapshots; i++)
         json_array_append_new(workers, json_string(m->worker_snapshots[i]));

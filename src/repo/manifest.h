@@ -73,9 +73,10 @@ typedef struct cairn_manifest {
     uint64_t transactions, changes;
     cairn_file *logs;
     size_t nlogs;
-    double barrier_seconds; /* how long the snapshot's barrier was held; 0: none */
-    char *snapshot_mode;    /* "slot" | "exported" */
-    char *slot;             /* NULL when none */
+    double barrier_seconds;   /* how long the snapshot's (commit) barrier was held; 0: none */
+    double ddl_block_seconds; /* two-step barrier: how long DDL was blocked; 0: one step */
+    char *snapshot_mode;      /* "slot" | "exported" */
+    char *slot;               /* NULL when none */
     char *snapshot_identity;
     char **worker_snapshots;
     size_t nworker_snapshots;

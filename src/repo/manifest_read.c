@@ -327,6 +327,7 @@ int cairn_manifest_from_json(json_t *root, cairn_manifest *m, cairn_error *err)
                       ? (uint64_t)json_integer_value(rate)
                       : 0;
     m->barrier_seconds = json_number_value(json_object_get(root, "barrier_seconds"));
+    m->ddl_block_seconds = json_number_value(json_object_get(root, "ddl_block_seconds"));
     m->duration = json_number_value(json_object_get(root, "duration_seconds"));
     json_t *ph = json_object_get(root, "phases");
     m->phase_snapshot = json_number_value(json_object_get(ph, "snapshot"));

@@ -191,6 +191,46 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
     assert_eq 0 "$(json_get "$OUT" length)" "no backup that silently lacks the table"
 }
 
+# The barrier has two steps: while the catalog and the schema are read only
+# DDL is blocked (commits go on, and are in the backup); commits wait only
+# from the instant until the workers have started their snapshots.
+test_mariadb_commits_go_on_while_the_schema_is_read() {
+    mdb_reset "$MDB_A"
+    mdb_reset "$MDB_B"
+    mdb "$MDB_A" -e "CREATE DATABASE two; CREATE TABLE two.t (id INT PRIMARY KEY);
+        INSERT INTO two.t VALUES (1)"
+    # the schema phase is held open 3 s, after the schema file is written
+    CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
+        --json >"$WORK/out" 2>"$WORK/err" &
+    local pid=$! seen=""
+    for _ in $(seq 1 100); do
+        seen=$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p) || true
+        [ -n "$seen" ] && break
+        sleep 0.05
+    done
+    [ -n "$seen" ] || fail "the schema was never written"
+    set +e
+    timeout 2 mariadb --no-defaults -h127.0.0.1 -P"$MDB_A" -ucairn -pcairn \
+        -e "INSERT INTO two.t VALUES (2)"
+    local insert_rc=$?
+    mdb "$MDB_A" -e "SET SESSION lock_wait_timeout = 1; CREATE TABLE two.late (id INT)" 2>/dev/null
+    local ddl_rc=$?
+    wait "$pid"
+    local rc=$?
+    set -e
+    assert_eq 0 "$rc" "backup ($(cat "$WORK/err"))"
+    assert_eq 0 "$insert_rc" "a commit before the instant does not wait"
+    [ "$ddl_rc" -ne 0 ] || fail "DDL was not blocked while the schema was read"
+    local out
+    out=$(cat "$WORK/out")
+    [ "$(json_get "$out" '.ddl_block_seconds > .barrier_seconds')" = true ] ||
+        fail "the commit barrier was held while the schema was read: $out"
+    run_cairn restore --repo "$WORK/repo" --target "$(muri "$MDB_B")"
+    assert_eq 0 "$RC" "restore ($ERR)"
+    assert_eq "1 2" "$(mdb "$MDB_B" -e "SELECT id FROM two.t ORDER BY id" | tr '\n' ' ' | sed 's/ $//')" \
+        "the commit made before the instant is in the backup"
+}
+
 # A worker whose connection the server drops joins the snapshot again and
 # tries the chunk again; that is sound only when its new snapshot is at the
 # leader's position (here: nothing was written since), which it checks.
