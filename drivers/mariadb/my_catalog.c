@@ -205,6 +205,7 @@ static int list_tables(MYSQL *my, cairn_unit *u, cairn_error *err)
             continue;
         o->columns = cairn_xrealloc(o->columns, (o->ncolumns + 1) * sizeof *o->columns);
         o->columns[o->ncolumns++] = cairn_xstrdup(row[1]);
+        my_read_list_add(&o->read_list, row[1], row[2]);
     }
     mysql_free_result(res);
     return key_ranges(my, u, err);

@@ -42,26 +42,38 @@ static int column_types(MYSQL *my, const cairn_object *obj, char ***types, cairn
     return CAIRN_OK;
 }
 
-/* The SELECT list for a dump.  FLOAT is printed with 6 significant digits,
- * which loses bits (1/3 stored as a FLOAT reads back as 0.333333); as a
- * DOUBLE its text has every digit, and loading that text into the FLOAT
- * column gives back the same value. */
+/* FLOAT is printed with 6 significant digits, which loses bits (1/3 stored
+ * as a FLOAT reads back as 0.333333); as a DOUBLE its text has every digit,
+ * and loading that text into the FLOAT column gives back the same value. */
+void my_read_list_add(char **list, const char *column, const char *data_type)
+{
+    char *q = my_ident(column);
+    char *item = data_type && strcmp(data_type, "float") == 0
+                     ? cairn_xasprintf("CAST(%s AS DOUBLE)", q)
+                     : cairn_xstrdup(q);
+    char *joined = *list ? cairn_xasprintf("%s, %s", *list, item) : cairn_xstrdup(item);
+    free(*list);
+    *list = joined;
+    free(item);
+    free(q);
+}
+
+/* The SELECT list for a dump: the catalog's, or else from the column
+ * types (an object not listed by this run's catalog). */
 static int select_list(MYSQL *my, const cairn_object *obj, char **out, cairn_error *err)
 {
+    if (obj->read_list) {
+        *out = cairn_xstrdup(obj->read_list);
+        return CAIRN_OK;
+    }
     char **types = NULL;
     if (column_types(my, obj, &types, err) != CAIRN_OK)
         return err->code;
-    size_t len = 0;
-    *out = cairn_xstrdup("");
-    for (size_t i = 0; i < obj->ncolumns; i++) {
-        char *q = my_ident(obj->columns[i]);
-        char *item = strcmp(types[i], "float") == 0 ? cairn_xasprintf("CAST(%s AS DOUBLE)", q)
-                                                    : cairn_xstrdup(q);
-        *out = cairn_xrealloc(*out, len + strlen(item) + 3);
-        len += (size_t)snprintf(*out + len, strlen(item) + 3, "%s%s", i ? ", " : "", item);
-        free(item);
-        free(q);
-    }
+    *out = NULL;
+    for (size_t i = 0; i < obj->ncolumns; i++)
+        my_read_list_add(out, obj->columns[i], types[i]);
+    if (!*out)
+        *out = cairn_xstrdup("");
     cairn_strv_free(types);
     return CAIRN_OK;
 }

@@ -40,6 +40,9 @@ void my_snapshot_release(cairn_snapshot *snap);
 void my_snapshot_close(cairn_snapshot *snap);
 int my_snapshot_join(cairn_conn *conn, const cairn_snapshot *snap, char *identity, size_t cap,
                      cairn_error *err);
+/* Appends a column to a dump's SELECT list (*list NULL: the first),
+ * read so that its text loads back to the same value. */
+void my_read_list_add(char **list, const char *column, const char *data_type);
 /* Reads the current value of every sequence of u (listed already). */
 int my_read_sequence_values(MYSQL *my, cairn_unit *u, cairn_error *err);
 int my_list_units(cairn_conn *conn, const cairn_snapshot *snap, const cairn_tenant_filter *tenants,

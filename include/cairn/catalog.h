@@ -65,6 +65,8 @@ typedef struct cairn_object {
     char *engine;         /* storage engine, where the database has several */
     char **columns;       /* the columns COPY carries (no generated ones) */
     size_t ncolumns;
+    char *read_list; /* the driver's select list for a dump, found with the catalog; not
+                        stored (NULL: the driver works it out) */
     uint64_t rows;
     cairn_chunk *chunks;
     size_t nchunks;

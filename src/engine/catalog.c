@@ -36,6 +36,7 @@ void cairn_object_clear(cairn_object *o)
     free(o->name);
     free(o->split_key);
     free(o->engine);
+    free(o->read_list);
     for (size_t i = 0; i < o->ncolumns; i++)
         free(o->columns[i]);
     free(o->columns);
