@@ -97,6 +97,15 @@ static int read_identity(MYSQL *my, cairn_snapshot *snap, int *log_bin, cairn_er
         return cairn_error_hint(err, "cairn's MySQL 8 path (LOCK INSTANCE FOR BACKUP) is not "
                                      "available yet; it backs up MariaDB 10.5 and later");
     }
+    int major = 0, minor = 0;
+    if (sscanf(snap->source.server_version, "%d.%d", &major, &minor) == 2 &&
+        (major < 10 || (major == 10 && minor < 4))) {
+        cairn_error_set(err, CAIRN_ERR, "MariaDB %d.%d has no BACKUP STAGE (cairn's snapshot)",
+                        major, minor);
+        return cairn_error_hint(err, "cairn backs up MariaDB 10.5 and later (10.4 untested); "
+                                     "upgrade the server, or use mariadb-dump "
+                                     "--single-transaction for it");
+    }
     if (!*log_bin)
         cairn_warn("the binary log is off: this backup is consistent but cannot start a chain of "
                    "increments (set log_bin and binlog_format=ROW to allow them)");
