@@ -3,17 +3,20 @@
  * DESIGN: the leader refuses to start while a long query runs (a barrier
  * would queue behind it and stall the server), rotates the binary log (so
  * the first increment does not copy what was logged before the backup),
- * then takes the shortest
- * barrier MariaDB offers: BACKUP STAGE START, BLOCK_DDL, BLOCK_COMMIT.
- * Nothing commits and no DDL runs, so the binlog position read now
- * (SHOW MASTER STATUS, @@gtid_binlog_pos) is the backup's instant.  Each
- * worker runs START TRANSACTION WITH CONSISTENT SNAPSHOT while the barrier
- * holds and proves its position with binlog_snapshot_file/position, which
- * must equal the leader's.  The engine releases the barrier (BACKUP STAGE
- * END) once every worker has joined, the schema is read and the
- * non-transactional tables (Aria, MyISAM: not covered by a snapshot) are
- * dumped; InnoDB data is then read from the snapshots while the server
- * runs freely.  The time the barrier was held is recorded.
+ * then takes the shortest barrier MariaDB offers, in two steps when the
+ * engine asks for them.  BACKUP STAGE START and BLOCK_DDL freeze the
+ * schema while commits go on: the engine lists the units and dumps the
+ * schema then.  BLOCK_COMMIT (my_snapshot_freeze) is the instant: nothing
+ * commits, so the binlog position read now (SHOW MASTER STATUS,
+ * @@gtid_binlog_pos) is the backup's, and sequence values are read again
+ * at it.  Each worker runs START TRANSACTION WITH CONSISTENT SNAPSHOT
+ * while the barrier holds and proves its position with
+ * binlog_snapshot_file/position, which must equal the leader's.  The
+ * engine releases the barrier (BACKUP STAGE END) once every worker has
+ * joined and the non-transactional tables (Aria, MyISAM, MEMORY: not
+ * covered by a snapshot, and not all frozen by BLOCK_DDL) are dumped;
+ * InnoDB data is then read from the snapshots while the server runs
+ * freely.  The time each step was held is recorded.
  *
  * MySQL 8 has no BACKUP STAGE and no binlog_snapshot_* variables; its path
  * (LOCK INSTANCE FOR BACKUP + FLUSH TABLES WITH READ LOCK) is not written:

@@ -3,11 +3,12 @@
  * DESIGN: the leader takes the snapshot (driver snapshot_open) and holds
  * it.  A leader connection joins it to list the units, their objects and
  * sequences.  The parallel phase (backup_dump.c) dumps the schema and the
- * chunks.  With a two-step barrier (MariaDB) the snapshot is opened with
- * only DDL blocked; the units are listed and the schema dumped while
- * commits go on, and only then is the instant taken (snapshot_freeze) and
- * joined by the workers, so commits wait only while they start; a unit that fails there, or could
- * not be read at all, fails alone and the backup is partial.  After the pool, the leader releases
+ * chunks; a unit that fails there, or could not be read at all, fails
+ * alone and the backup is partial.  A driver with a two-step barrier
+ * (MariaDB) opens the snapshot with only DDL blocked: the units are listed
+ * and the schema dumped while commits go on, and only then is the instant
+ * taken (snapshot_freeze) and joined by the workers, so commits wait just
+ * while the workers start.  After the pool, the leader releases
  * the snapshot and the sequential phase checks every worker's snapshot
  * and re-reads every file.  Only then is the manifest written: the moment
  * the backup exists.  After a complete backup, replication slots of older
