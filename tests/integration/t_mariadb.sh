@@ -193,12 +193,13 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
 
 # The barrier has two steps: while the catalog and the schema are read only
 # DDL is blocked (commits go on, and are in the backup); commits wait only
-# from the instant until the workers have started their snapshots.
+# from the instant until the workers have started their snapshots.  A
+# sequence used meanwhile is restored past the values it handed out.
 test_mariadb_commits_go_on_while_the_schema_is_read() {
     mdb_reset "$MDB_A"
     mdb_reset "$MDB_B"
     mdb "$MDB_A" -e "CREATE DATABASE two; CREATE TABLE two.t (id INT PRIMARY KEY);
-        INSERT INTO two.t VALUES (1)"
+        INSERT INTO two.t VALUES (1); CREATE SEQUENCE two.s NOCACHE; SELECT NEXTVAL(two.s)" >/dev/null
     # the schema phase is held open 3 s, after the schema file is written
     CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
         --json >"$WORK/out" 2>"$WORK/err" &
@@ -213,6 +214,9 @@ test_mariadb_commits_go_on_while_the_schema_is_read() {
     timeout 2 mariadb --no-defaults -h127.0.0.1 -P"$MDB_A" -ucairn -pcairn \
         -e "INSERT INTO two.t VALUES (2)"
     local insert_rc=$?
+    local handed_out
+    handed_out=$(mdb "$MDB_A" -e "SELECT NEXTVAL(two.s); SELECT NEXTVAL(two.s); SELECT NEXTVAL(two.s)" |
+        tail -n 1)
     mdb "$MDB_A" -e "SET SESSION lock_wait_timeout = 1; CREATE TABLE two.late (id INT)" 2>/dev/null
     local ddl_rc=$?
     wait "$pid"
@@ -229,6 +233,10 @@ test_mariadb_commits_go_on_while_the_schema_is_read() {
     assert_eq 0 "$RC" "restore ($ERR)"
     assert_eq "1 2" "$(mdb "$MDB_B" -e "SELECT id FROM two.t ORDER BY id" | tr '\n' ' ' | sed 's/ $//')" \
         "the commit made before the instant is in the backup"
+    local next
+    next=$(mdb "$MDB_B" -e "SELECT NEXTVAL(two.s)")
+    [ "$next" -gt "$handed_out" ] ||
+        fail "the restored sequence hands out $next again (the source gave $handed_out before the instant)"
 }
 
 # A worker whose connection the server drops joins the snapshot again and
