@@ -259,8 +259,13 @@ void my_snapshot_release(cairn_snapshot *snap)
     if (!ms || !ms->in_stage)
         return;
     cairn_error e = {0};
-    if (my_exec(ms->leader, "BACKUP STAGE END", &e) != CAIRN_OK)
-        cairn_warn("cannot end the backup stage: %s", e.message);
+    if (my_exec(ms->leader, "BACKUP STAGE END", &e) != CAIRN_OK) {
+        unsigned code = mysql_errno(ms->leader);
+        if (code == 2006 || code == 2013) /* the stage ended with the lost connection */
+            cairn_debug("backup stage ended with the connection: %s", e.message);
+        else
+            cairn_warn("cannot end the backup stage: %s", e.message);
+    }
     ms->in_stage = 0;
 }
 

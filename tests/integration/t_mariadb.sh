@@ -239,6 +239,37 @@ test_mariadb_commits_go_on_while_the_schema_is_read() {
         fail "the restored sequence hands out $next again (the source gave $handed_out before the instant)"
 }
 
+# The leader's connection (which holds the barrier) lost before the instant:
+# a clear error, no backup listed, and nothing left blocking DDL.
+test_mariadb_leader_lost_before_the_instant_fails_clearly() {
+    mdb_reset "$MDB_A"
+    mdb "$MDB_A" -e "CREATE DATABASE lead; CREATE TABLE lead.t (id INT PRIMARY KEY);
+        INSERT INTO lead.t VALUES (1)"
+    CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
+        >"$WORK/out" 2>"$WORK/err" &
+    local pid=$! seen="" leader=""
+    for _ in $(seq 1 100); do
+        seen=$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p) || true
+        [ -n "$seen" ] && break
+        sleep 0.05
+    done
+    [ -n "$seen" ] || fail "the schema was never written"
+    # the schema's connections are closed by now: the leader is cairn's only one
+    leader=$(mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST
+                               WHERE USER = 'cairn' AND ID <> CONNECTION_ID()")
+    [ -n "$leader" ] || fail "no leader connection"
+    mdb "$MDB_A" -e "KILL $leader"
+    set +e; wait "$pid"; local rc=$?; set -e
+    assert_eq 1 "$rc" "exit code"
+    assert_contains "$(cat "$WORK/err")" "Lost connection" "says what happened"
+    assert_contains "$(cat "$WORK/err")" "hint:" "hint"
+    assert_not_contains "$(cat "$WORK/err")" "warning" "no warning about the stage it lost"
+    run_cairn list --repo "$WORK/repo" --json
+    assert_eq 0 "$(json_get "$OUT" length)" "nothing listed"
+    mdb "$MDB_A" -e "SET SESSION lock_wait_timeout = 2; CREATE TABLE lead.after (id INT)" ||
+        fail "DDL is still blocked after the failed backup"
+}
+
 # A worker whose connection the server drops joins the snapshot again and
 # tries the chunk again; that is sound only when its new snapshot is at the
 # leader's position (here: nothing was written since), which it checks.
