@@ -191,6 +191,16 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
     assert_eq 0 "$(json_get "$OUT" length)" "no backup that silently lacks the table"
 }
 
+# Waits (at most 5 s) until the running backup has written its schema.
+wait_for_schema() {
+    for _ in $(seq 1 100); do
+        [ -n "$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p)" ] &&
+            return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # The barrier has two steps: while the catalog and the schema are read only
 # DDL is blocked (commits go on, and are in the backup); commits wait only
 # from the instant until the workers have started their snapshots.  A
@@ -203,13 +213,8 @@ test_mariadb_commits_go_on_while_the_schema_is_read() {
     # the schema phase is held open 3 s, after the schema file is written
     CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
         --json >"$WORK/out" 2>"$WORK/err" &
-    local pid=$! seen=""
-    for _ in $(seq 1 100); do
-        seen=$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p) || true
-        [ -n "$seen" ] && break
-        sleep 0.05
-    done
-    [ -n "$seen" ] || fail "the schema was never written"
+    local pid=$!
+    wait_for_schema || fail "the schema was never written"
     set +e
     timeout 2 mariadb --no-defaults -h127.0.0.1 -P"$MDB_A" -ucairn -pcairn \
         -e "INSERT INTO two.t VALUES (2)"
@@ -247,13 +252,8 @@ test_mariadb_leader_lost_before_the_instant_fails_clearly() {
         INSERT INTO lead.t VALUES (1)"
     CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
         >"$WORK/out" 2>"$WORK/err" &
-    local pid=$! seen="" leader=""
-    for _ in $(seq 1 100); do
-        seen=$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p) || true
-        [ -n "$seen" ] && break
-        sleep 0.05
-    done
-    [ -n "$seen" ] || fail "the schema was never written"
+    local pid=$! leader=""
+    wait_for_schema || fail "the schema was never written"
     # the schema's connections are closed by now: the leader is cairn's only one
     leader=$(mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST
                                WHERE USER = 'cairn' AND ID <> CONNECTION_ID()")
