@@ -8,15 +8,13 @@
  * tables, sequences) before the data, "post-data" (views in dependency
  * order, routines, triggers, events) after it. */
 #include <jansson.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mariadb/my_int.h"
 #include "util/log.h"
+#include "util/pool.h"
 #include "util/text.h"
 
 /* Runs a SHOW CREATE and returns the columns wanted as a JSON object. */
@@ -159,107 +157,72 @@ static int dump_database(MYSQL *my, const char *db, json_t *out, cairn_error *er
     return CAIRN_OK;
 }
 
-/* Databases are read on up to `jobs` connections at once, each taking the
- * next database not yet taken; the archive lists them in the units'
- * order whatever thread read them. */
+/* Databases are read on up to `jobs` connections at once (a pool worker
+ * each); the archive lists them in the units' order whatever worker read
+ * them. */
 typedef struct {
     const char *uri;
     const cairn_unit *units;
-    size_t nunits;
-    json_t **out;        /* per unit: its object, NULL for a failed unit */
-    _Atomic size_t next; /* the next unit to take */
-    pthread_mutex_t lock;
-    size_t failed_at; /* the first unit (in order) whose read failed; SIZE_MAX: none */
-    cairn_error err;  /* its error */
+    json_t **out; /* per unit: its object, NULL for a failed unit */
 } schema_run;
 
 /* utf8 results for the archive (it is JSON), a plain sql_mode so SHOW
  * CREATE quotes with backticks */
-static int schema_connect(const char *uri, MYSQL **my, cairn_error *err)
+static int reader_init(void *shared, int worker, void **state, cairn_error *err)
 {
-    if (my_connect(uri, my, err) != CAIRN_OK)
+    (void)worker;
+    const schema_run *r = shared;
+    MYSQL *my = NULL;
+    if (my_connect(r->uri, &my, err) != CAIRN_OK)
         return err->code;
-    if (my_exec(*my,
+    if (my_exec(my,
                 "SET SESSION character_set_results = utf8mb4, sql_mode = '', "
                 "sql_quote_show_create = 1",
                 err) != CAIRN_OK) {
-        mysql_close(*my);
-        *my = NULL;
+        mysql_close(my);
         return err->code;
     }
+    *state = my;
     return CAIRN_OK;
 }
 
-static void schema_fail(schema_run *r, size_t at, const cairn_error *err)
+static int reader_run(void *shared, void *state, size_t i, cairn_error *err)
 {
-    pthread_mutex_lock(&r->lock);
-    if (at < r->failed_at) {
-        r->failed_at = at;
-        r->err = *err;
+    schema_run *r = shared;
+    if (cairn_unit_failed(&r->units[i]))
+        return CAIRN_OK;
+    json_t *d = json_object();
+    if (dump_database(state, r->units[i].name, d, err) != CAIRN_OK) {
+        json_decref(d);
+        return err->code;
     }
-    pthread_mutex_unlock(&r->lock);
+    r->out[i] = d;
+    return CAIRN_OK;
 }
 
-static void *schema_reader(void *arg)
+static void reader_done(void *shared, void *state)
 {
-    schema_run *r = arg;
-    MYSQL *my = NULL;
-    cairn_error err = {0};
-    if (schema_connect(r->uri, &my, &err) != CAIRN_OK) {
-        schema_fail(r, 0, &err);
-        return NULL;
-    }
-    for (;;) {
-        size_t i = atomic_fetch_add(&r->next, 1);
-        if (i >= r->nunits)
-            break;
-        pthread_mutex_lock(&r->lock);
-        int stop = r->failed_at < r->nunits;
-        pthread_mutex_unlock(&r->lock);
-        if (stop)
-            break;
-        if (cairn_unit_failed(&r->units[i]))
-            continue;
-        json_t *d = json_object();
-        if (dump_database(my, r->units[i].name, d, &err) != CAIRN_OK) {
-            json_decref(d);
-            schema_fail(r, i, &err);
-            break;
-        }
-        r->out[i] = d;
-    }
-    mysql_close(my);
-    return NULL;
+    (void)shared;
+    mysql_close(state);
 }
+
+static const cairn_pool_ops schema_readers = {reader_init, reader_run, reader_done};
 
 int my_dump_schema(const char *uri, const cairn_snapshot *snap, const cairn_unit *units,
                    size_t nunits, int jobs, cairn_sink *sink, cairn_error *err)
 {
-    schema_run r = {.uri = uri, .units = units, .nunits = nunits, .failed_at = SIZE_MAX};
+    schema_run r = {.uri = uri, .units = units};
     r.out = cairn_xcalloc(nunits + 1, sizeof *r.out);
-    pthread_mutex_init(&r.lock, NULL);
-    atomic_init(&r.next, 0);
-    size_t nthreads = jobs > 1 ? (size_t)jobs : 1;
-    if (nthreads > nunits)
-        nthreads = nunits > 0 ? nunits : 1;
-    pthread_t *threads = cairn_xcalloc(nthreads, sizeof *threads);
-    size_t started = 0;
-    for (; started + 1 < nthreads; started++)
-        if (pthread_create(&threads[started], NULL, schema_reader, &r) != 0)
-            break;
-    schema_reader(&r); /* this thread reads too */
-    for (size_t t = 0; t < started; t++)
-        pthread_join(threads[t], NULL);
-    free(threads);
-    pthread_mutex_destroy(&r.lock);
-    int rc = CAIRN_OK;
+    int workers = jobs < 1 ? 1 : jobs;
+    if (nunits > 0 && (size_t)workers > nunits)
+        workers = (int)nunits; /* no connection without a database to read */
+    int rc = cairn_pool_run(workers, nunits, &schema_readers, &r, err);
     json_t *dbs = json_array();
     for (size_t i = 0; i < nunits; i++)
         if (r.out[i])
             json_array_append_new(dbs, r.out[i]);
     free(r.out);
-    if (r.failed_at != SIZE_MAX) {
-        *err = r.err;
+    if (rc != CAIRN_OK) {
         json_decref(dbs);
         return cairn_error_prefix(err, "dumping the schema");
     }

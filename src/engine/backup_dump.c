@@ -18,7 +18,7 @@
 
 #include "engine/chunk.h"
 #include "engine/files.h"
-#include "engine/pool.h"
+#include "util/pool.h"
 #include "engine/throttle.h"
 #include "util/fault.h"
 #include "util/interrupt.h"

@@ -21,7 +21,7 @@
 
 #include "cairn/driver.h"
 #include "engine/chain.h"
-#include "engine/pool.h"
+#include "util/pool.h"
 #include "engine/restore.h"
 #include "repo/repo.h"
 #include "util/log.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pool.h"
+#include "util/pool.h"
 #include "util/text.h"
 
 int cairn_writer_open(cairn_writer *w, cairn_repo *r, const char *id, const char *path, int level,

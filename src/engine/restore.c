@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "engine/files.h"
-#include "engine/pool.h"
+#include "util/pool.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include "util/text.h"

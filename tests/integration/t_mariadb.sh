@@ -161,10 +161,12 @@ test_mariadb_without_binlog_backs_up_and_says_so() {
     assert_eq 3 "$(mdb "$MDB_B" -e "SELECT COUNT(*) FROM nb.t")" "restored"
 }
 
-# Waits until a backup is busy dumping (a data file exists), at most 10 s.
-wait_for_dumping() {
+# Waits (at most 10 s) until the running backup has stored a file under
+# DIR ("data": it is busy dumping; "schema": the schema is written).
+wait_for_stored() { # DIR
     for _ in $(seq 1 200); do
-        [ -n "$(find "$WORK/repo/backups" -path '*data*' -name '*.zst' 2>/dev/null | head -n 1)" ] && return 0
+        [ -n "$(find "$WORK/repo/backups" -path "*/$1/*" -name '*.zst' 2>/dev/null | sed -n 1p)" ] &&
+            return 0
         sleep 0.05
     done
     return 1
@@ -180,7 +182,7 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
     "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 1 --chunk-size 512k \
         >"$WORK/out" 2>"$WORK/err" &
     local pid=$!
-    wait_for_dumping || fail "the backup never started dumping"
+    wait_for_stored data || fail "the backup never started dumping"
     mdb "$MDB_A" -e "DROP TABLE dd.small"
     set +e; wait "$pid"; local rc=$?; set -e
     assert_eq 1 "$rc" "exit code"
@@ -189,16 +191,6 @@ test_mariadb_table_dropped_during_backup_fails_clearly() {
     assert_contains "$(cat "$WORK/err")" "hint:" "hint"
     run_cairn list --repo "$WORK/repo" --json
     assert_eq 0 "$(json_get "$OUT" length)" "no backup that silently lacks the table"
-}
-
-# Waits (at most 5 s) until the running backup has written its schema.
-wait_for_schema() {
-    for _ in $(seq 1 100); do
-        [ -n "$(find "$WORK/repo/backups" -path '*schema*' -name '*.zst' 2>/dev/null | sed -n 1p)" ] &&
-            return 0
-        sleep 0.05
-    done
-    return 1
 }
 
 # The barrier has two steps: while the catalog and the schema are read only
@@ -214,7 +206,7 @@ test_mariadb_commits_go_on_while_the_schema_is_read() {
     CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
         --json >"$WORK/out" 2>"$WORK/err" &
     local pid=$!
-    wait_for_schema || fail "the schema was never written"
+    wait_for_stored schema || fail "the schema was never written"
     set +e
     timeout 2 mariadb --no-defaults -h127.0.0.1 -P"$MDB_A" -ucairn -pcairn \
         -e "INSERT INTO two.t VALUES (2)"
@@ -253,7 +245,7 @@ test_mariadb_leader_lost_before_the_instant_fails_clearly() {
     CAIRN_FAULT=instant-delay "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" \
         >"$WORK/out" 2>"$WORK/err" &
     local pid=$! leader=""
-    wait_for_schema || fail "the schema was never written"
+    wait_for_stored schema || fail "the schema was never written"
     # the schema's connections are closed by now: the leader is cairn's only one
     leader=$(mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST
                                WHERE USER = 'cairn' AND ID <> CONNECTION_ID()")
@@ -281,7 +273,7 @@ test_mariadb_connection_lost_mid_dump_is_retried() {
     "$CAIRN" backup --source "$(muri "$MDB_A")" --repo "$WORK/repo" --jobs 1 --chunk-size 512k \
         >"$WORK/out" 2>"$WORK/err" &
     local pid=$!
-    wait_for_dumping || fail "the backup never started dumping"
+    wait_for_stored data || fail "the backup never started dumping"
     # the server drops the worker's connection, as a restart or a network cut would
     mdb "$MDB_A" -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cairn'
                      AND ID <> CONNECTION_ID() AND COMMAND <> 'Binlog Dump'" |

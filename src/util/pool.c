@@ -8,7 +8,7 @@
  * index), so a live worker runs it.  Ownership:
  * the pool owns nothing but its threads; item data belongs to the caller,
  * and each item is touched by the one worker that took it. */
-#include "engine/pool.h"
+#include "util/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
